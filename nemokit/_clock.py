@@ -1,0 +1,160 @@
+"""Time as a seam: the one ``Clock`` that the client, the mock and the tests share.
+
+The contract is made of waits (30 s retries, 2-minute heartbeats, 90 s renders, 7-day tokens).
+Nothing in the kit calls ``time.sleep`` or reads the wall clock directly: it asks a ``Clock``.
+
+- :class:`SystemClock` is real time.
+- :class:`VirtualClock` never waits: ``sleep(s)`` moves its time forward at once. A client and a
+  mock that share one in a process run a 90 s render polled every 30 s in microseconds, and the
+  run is deterministic. Time passes only where someone waits.
+- :class:`ScaledClock` runs real time faster (``scale=1000`` makes a 30 s wait last 30 ms) and can
+  be advanced by hand; it is what a mock in another process uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock", "ScaledClock", "SystemClock", "VirtualClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Seconds on a monotonic time line, and the two ways to wait on it."""
+
+    def now(self) -> float:
+        """The current time in seconds (the origin is the clock's own)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for ``seconds`` of this clock's time."""
+        ...
+
+    async def asleep(self, seconds: float) -> None:
+        """Suspend the calling task for ``seconds`` of this clock's time."""
+        ...
+
+
+class SystemClock:
+    """Real, monotonic time."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0))
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class VirtualClock:
+    """Time that moves only when someone waits on it or it is advanced by hand.
+
+    A sleep moves the time to ``max(now, start_of_sleep + seconds)``, so concurrent sleepers never
+    move time backwards. ``asleep`` still yields to the event loop once, so that a producer and a
+    consumer sharing the clock interleave as they would in real time.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward by ``seconds`` (negative values are refused) and return it."""
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go backwards (advance by {seconds})")
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def set(self, when: float) -> None:
+        """Move time to ``when``; earlier than now is refused."""
+        if when < self._now:
+            raise ValueError(f"a clock cannot go backwards (from {self._now} to {when})")
+        self._now = float(when)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)
+
+    def __repr__(self) -> str:
+        return f"VirtualClock(now={self._now:g})"
+
+
+class ScaledClock:
+    """Real time multiplied by ``scale``, plus whatever was added by hand with :meth:`advance`.
+
+    With ``scale=1000`` one real second is 1000 seconds of this clock. Sleepers wake early when
+    the clock is advanced past their deadline, so ``advance`` finishes a pending wait at once.
+    """
+
+    #: The longest a sleeper waits in real time before looking at the clock again, so that a
+    #: change of scale or an advance by hand is noticed by async sleepers too.
+    _RECHECK = 0.25
+
+    def __init__(self, scale: float = 1.0, start: float = 0.0) -> None:
+        if scale <= 0:
+            raise ValueError(f"time scale must be positive, got {scale}")
+        self._scale = float(scale)
+        self._base_real = time.monotonic()
+        self._base_virtual = float(start)
+        self._woken = threading.Condition()
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    def set_scale(self, scale: float) -> None:
+        if scale <= 0:
+            raise ValueError(f"time scale must be positive, got {scale}")
+        with self._woken:
+            self._rebase()
+            self._scale = float(scale)
+            self._woken.notify_all()
+
+    def now(self) -> float:
+        return self._base_virtual + (time.monotonic() - self._base_real) * self._scale
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go backwards (advance by {seconds})")
+        with self._woken:
+            self._base_virtual += seconds
+            self._woken.notify_all()
+        return self.now()
+
+    def sleep(self, seconds: float) -> None:
+        deadline = self.now() + seconds
+        with self._woken:
+            while (left := deadline - self.now()) > 0:
+                self._woken.wait(min(left / self._scale, self._RECHECK))
+
+    async def asleep(self, seconds: float) -> None:
+        deadline = self.now() + seconds
+        while (left := deadline - self.now()) > 0:
+            await asyncio.sleep(min(left / self._scale, self._RECHECK))
+        await asyncio.sleep(0)
+
+    def _rebase(self) -> None:
+        real = time.monotonic()
+        self._base_virtual += (real - self._base_real) * self._scale
+        self._base_real = real
+
+    def __repr__(self) -> str:
+        return f"ScaledClock(scale={self._scale:g}, now={self.now():.3f})"
