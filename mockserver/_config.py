@@ -1,0 +1,94 @@
+"""The mock's configuration: which contract variant it speaks and how its agent behaves.
+
+Defaults are the contract's mock defaults. Every field can be set from ``nemokit mock`` flags,
+from ``PATCH /__admin/config`` and from Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from nemokit import contract
+
+__all__ = ["MockConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class MockConfig:
+    #: Seed of every random choice (ids, durations, silent turns): same seed, same run.
+    seed: int = 0
+    #: Business errors as HTTP 200 + code (default) or as HTTP statuses (401/404/403/415/413).
+    error_style: contract.ErrorStyle = contract.ErrorStyle.CODE_200
+    #: ``/run_sse`` event JSON: ADK (default) or the simple ``{"type": ...}`` dialect.
+    dialect: contract.EventDialect = contract.EventDialect.ADK
+    #: How heartbeats look on the wire.
+    heartbeat_form: contract.HeartbeatForm = contract.HeartbeatForm.JSON
+    #: Virtual seconds between heartbeats while a turn works (the guide says 15–30 s).
+    heartbeat_interval: float = 20.0
+    #: Share of edit turns that end after a tool result with no text.
+    silent_rate: float = 0.3
+    #: Stream text as partial chunks before the final text event.
+    partial_text: bool = False
+    #: Share of turns that end with the trailing "I encountered a temporary issue" noise.
+    noise_rate: float = 0.1
+    #: Share of renders that end ``failed``.
+    render_fail_rate: float = 0.0
+    #: Credits of a new anonymous account.
+    initial_credits: int = contract.INITIAL_CREDITS
+    #: New anonymous tokens one IP may get per 7 days before 429.
+    token_limit_per_ip: int = contract.TOKEN_LIMIT_PER_IP
+    #: Serve ``/__admin``; off for a mock that must look exactly like production.
+    admin: bool = True
+    #: Unix time that virtual time 0 stands for (for ``expires_at`` and ``createdAt``).
+    epoch: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+    #: Multiply every agent duration (turns, renders) by this; 1.0 is the contract's timing.
+    duration_scale: float = 1.0
+    #: Extra fields a test may use; ignored by the mock.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> MockConfig:
+        """A copy with ``changes`` applied, each validated (a bad value raises ``ValueError``)."""
+        return validated(dataclasses.replace(self, **_coerce(changes)))
+
+
+_ENUMS: dict[str, type[Any]] = {
+    "error_style": contract.ErrorStyle,
+    "dialect": contract.EventDialect,
+    "heartbeat_form": contract.HeartbeatForm,
+}
+_RATES = ("silent_rate", "noise_rate", "render_fail_rate")
+
+
+def _coerce(changes: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(MockConfig)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise ValueError(f"unknown mock setting(s): {', '.join(unknown)}; known: {sorted(names)}")
+    out = dict(changes)
+    for name, enum_type in _ENUMS.items():
+        if name in out:
+            try:
+                out[name] = enum_type(out[name])
+            except ValueError:
+                allowed = ", ".join(e.value for e in enum_type)
+                raise ValueError(f"{name} must be one of {allowed}, got {out[name]!r}") from None
+    return out
+
+
+def validated(config: MockConfig) -> MockConfig:
+    """``config`` itself when every field is in range; otherwise ``ValueError`` naming it."""
+    for name in _RATES:
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be a number from 0 to 1, got {value!r}")
+    if not isinstance(config.heartbeat_interval, (int, float)) or config.heartbeat_interval <= 0:
+        raise ValueError(f"heartbeat_interval must be positive, got {config.heartbeat_interval!r}")
+    if not isinstance(config.duration_scale, (int, float)) or config.duration_scale <= 0:
+        raise ValueError(f"duration_scale must be positive, got {config.duration_scale!r}")
+    for name in ("seed", "initial_credits", "token_limit_per_ip"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return config
