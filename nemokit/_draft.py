@@ -1,0 +1,391 @@
+"""The draft (the editor's timeline) as frozen values: read defensively, summarised, diffed.
+
+The state endpoint's ``draft`` uses short keys: ``t`` tracks, ``tt`` track type (0 video, 1 audio,
+7 text), ``sg`` segments, ``d`` duration in ms, ``m`` metadata. Segment fields are not published;
+the mock's choice (``contract.SEGMENT_FIELDS``: ``id start duration source text volume
+transition``, times in ms, volume 0..1) is read first, with a few plausible aliases after it.
+
+A real server may send anything, so reading never raises: what cannot be read is left out, a
+missing number is 0 and a missing text is ``None``. Volume is taken as the contract's 0..1 scale and
+never guessed to be a percentage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contract import TrackType
+
+__all__ = ["Segment", "Timeline", "Track", "diff", "diff_drafts", "diff_state"]
+
+EMPTY_SUMMARY = "The timeline is empty."
+
+_LABELS: dict[int, str] = {
+    TrackType.VIDEO: "Video",
+    TrackType.AUDIO: "Audio",
+    TrackType.TEXT: "Text",
+}
+#: ``tt`` that cannot be read: the track is kept (its segments are content) under this type.
+UNKNOWN_TYPE = -1
+
+# The mock's names first (contract.SEGMENT_FIELDS), then aliases a real server might use.
+_START = ("start", "start_ms", "st")
+_DURATION = ("duration", "duration_ms", "dur")
+_SOURCE = ("source", "src", "name")
+_TEXT = ("text", "content")
+_VOLUME = ("volume", "vol")
+
+
+# --- reading junk safely ----------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A finite number ≥ 0 (numeric strings too), else ``None``; a bool is not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _first(raw: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
+    return next((raw[key] for key in keys if raw.get(key) is not None), None)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _ident(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
+def _transition(value: Any) -> str | None:
+    # A transition may be a bare name or an object such as {"type": "fade", "duration": 500}.
+    if isinstance(value, Mapping):
+        value = _first(value, ("type", "name"))
+    return _text(value)
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _ms(value: Any) -> int:
+    number = _number(value)
+    return round(number) if number is not None else 0
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One clip, sound or text on a track. Times in milliseconds, ``volume`` on a 0..1 scale."""
+
+    id: str | None = None
+    start_ms: int = 0
+    duration_ms: int = 0
+    source: str | None = None
+    text: str | None = None
+    volume: float | None = None
+    transition: str | None = None
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + self.duration_ms
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Segment | None:
+        """A segment from one ``sg`` item, or ``None`` if it is not an object."""
+        if not isinstance(raw, Mapping):
+            return None
+        start = _ms(_first(raw, _START))
+        duration = _first(raw, _DURATION)
+        if _number(duration) is None and _number(raw.get("end")) is not None:
+            duration = max(0, _ms(raw.get("end")) - start)
+        return cls(
+            id=_ident(raw.get("id")),
+            start_ms=start,
+            duration_ms=_ms(duration),
+            source=_text(_first(raw, _SOURCE)),
+            text=_text(_first(raw, _TEXT)),
+            volume=_number(_first(raw, _VOLUME)),
+            transition=_transition(raw.get("transition")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """A track: ``type`` is the ``tt`` code (``UNKNOWN_TYPE`` when unreadable)."""
+
+    type: int
+    name: str | None = None
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Its name, else "Video"/"Audio"/"Text" by type ("Track" for an unknown type)."""
+        return self.name or _LABELS.get(self.type, "Track")
+
+    @property
+    def noun(self) -> str:
+        """What a change to it is called: an unnamed text track holds "Text overlay"s."""
+        if self.type == TrackType.TEXT and self.label == "Text":
+            return "Text overlay"
+        return self.label
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Track | None:
+        if not isinstance(raw, Mapping):
+            return None
+        code = raw.get("tt")
+        number = _number(code)
+        kind = int(number) if number is not None and number == int(number) else UNKNOWN_TYPE
+        segments = (Segment.from_raw(item) for item in _items(raw.get("sg")))
+        return cls(kind, _text(raw.get("name")), tuple(s for s in segments if s is not None))
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A draft read defensively. ``metadata`` is the ``m`` object (title, width, height, …)."""
+
+    tracks: tuple[Track, ...] = ()
+    duration_ms: int = 0
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_draft(cls, draft: Any) -> Timeline:
+        """Read a draft (an object, or its JSON text); never raises, whatever it is given."""
+        if isinstance(draft, (str, bytes)):
+            try:
+                draft = json.loads(draft)
+            except ValueError:
+                return cls()
+        if not isinstance(draft, Mapping):
+            return cls()
+        tracks = tuple(t for t in map(Track.from_raw, _items(draft.get("t"))) if t is not None)
+        ends = [s.end_ms for t in tracks for s in t.segments]
+        declared = _number(draft.get("d"))
+        duration = round(declared) if declared else max(ends, default=0)
+        meta = draft.get("m")
+        metadata = (
+            {k: v for k, v in meta.items() if isinstance(k, str)}
+            if isinstance(meta, Mapping)
+            else {}
+        )
+        return cls(tracks, duration, metadata)
+
+    @property
+    def ready_to_export(self) -> bool:
+        """The contract's rule: some track has a segment."""
+        return any(track.segments for track in self.tracks)
+
+    @property
+    def title(self) -> str | None:
+        return _text(self.metadata.get("title"))
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """``(width, height)`` from the metadata, when both are there."""
+        return _size(self.metadata)
+
+    def summary_lines(self) -> tuple[str, ...]:
+        """``1. Video: city timelapse (0-10s)``, one line per track that has segments."""
+        shown = [track for track in self.tracks if track.segments]
+        return tuple(
+            f"{n}. {t.label}: " + ", ".join(_describe(s, t) for s in t.segments)
+            for n, t in enumerate(shown, start=1)
+        )
+
+    def summary(self) -> str:
+        """The track summary on one line, as in the contract, or "The timeline is empty."."""
+        return " ".join(self.summary_lines()) or EMPTY_SUMMARY
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def _seconds(ms: int) -> str:
+    """Whole seconds without decimals, otherwise one decimal: 10000 → 10, 1500 → 1.5."""
+    if ms % 1000 == 0:
+        return str(ms // 1000)
+    text = f"{ms / 1000:.1f}"
+    return text.removesuffix(".0")
+
+
+def _span(segment: Segment) -> str:
+    return f"{_seconds(segment.start_ms)}-{_seconds(segment.end_ms)}s"
+
+
+def _percent(volume: float | None) -> str:
+    return "default" if volume is None else f"{round(volume * 100)}%"
+
+
+def _name(segment: Segment, track: Track) -> str:
+    """What the segment shows: quoted text on a text track, the source elsewhere."""
+    if track.type == TrackType.TEXT:
+        words = segment.text or segment.source
+        return f'"{words}"' if words else "untitled"
+    return segment.source or segment.text or "untitled"
+
+
+def _describe(segment: Segment, track: Track) -> str:
+    detail = _span(segment)
+    if track.type == TrackType.AUDIO and segment.volume is not None:
+        detail += f", {_percent(segment.volume)}"
+    return f"{_name(segment, track)} ({detail})"
+
+
+def _size(meta: Any) -> tuple[int, int] | None:
+    if not isinstance(meta, Mapping):
+        return None
+    width, height = _number(meta.get("width")), _number(meta.get("height"))
+    return (round(width), round(height)) if width and height else None
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+
+def _keyed_tracks(timeline: Timeline) -> dict[tuple[int, str, int], Track]:
+    """Tracks have no ids: one is the n-th track of its type and label."""
+    seen: dict[tuple[int, str], int] = {}
+    keyed = {}
+    for track in timeline.tracks:
+        n = seen[track.type, track.label] = seen.get((track.type, track.label), -1) + 1
+        keyed[track.type, track.label, n] = track
+    return keyed
+
+
+def _pairs(
+    before: tuple[Segment, ...], after: tuple[Segment, ...]
+) -> Iterator[tuple[Segment | None, Segment | None]]:
+    """Segments matched by id when they have one, else by position among those without."""
+    by_id = {s.id: s for s in before if s.id is not None}
+    loose = [s for s in before if s.id is None]
+    used: set[str] = set()
+    for segment in after:
+        if segment.id is not None:
+            match = by_id.get(segment.id)
+            used.add(segment.id)
+        else:
+            match = loose.pop(0) if loose else None
+        yield match, segment
+    yield from ((s, None) for s in before if s.id is not None and s.id not in used)
+    yield from ((s, None) for s in loose)
+
+
+def _segment_changes(old: Segment, new: Segment, track: Track) -> Iterator[str]:
+    noun = track.noun
+    if new.duration_ms != old.duration_ms:
+        verb = "trimmed" if new.duration_ms < old.duration_ms else "extended"
+        yield f"{noun} {verb}: {_seconds(old.duration_ms)}s → {_seconds(new.duration_ms)}s"
+    elif new.start_ms != old.start_ms:
+        yield f"{noun} moved: {_span(old)} → {_span(new)}"
+    if _name(new, track) != _name(old, track):
+        yield f"{noun} changed: {_name(old, track)} → {_name(new, track)}"
+    if new.volume != old.volume:
+        yield f"{noun} volume: {_percent(old.volume)} → {_percent(new.volume)}"
+    yield from _transition_change(old.transition, new.transition)
+
+
+def _transition_change(old: str | None, new: str | None) -> Iterator[str]:
+    if old == new:
+        return
+    if old is None:
+        yield f"Transition added: {new}"
+    elif new is None:
+        yield f"Transition removed: {old}"
+    else:
+        yield f"Transition changed: {old} → {new}"
+
+
+def _track_changes(old: Track | None, new: Track) -> Iterator[str]:
+    for before, after in _pairs(old.segments if old else (), new.segments):
+        if before is None and after is not None:
+            yield f"{new.noun} added: {_describe(after, new)}"
+            yield from _transition_change(None, after.transition)
+        elif after is None and before is not None:
+            yield f"{new.noun} removed: {_describe(before, new)}"
+        elif before is not None and after is not None:
+            yield from _segment_changes(before, after, new)
+
+
+def _meta_changes(before: Timeline, after: Timeline) -> Iterator[str]:
+    yield from _size_change(before.size, after.size)
+    if before.title and after.title and before.title != after.title:
+        yield f'Title changed: "{before.title}" → "{after.title}"'
+    if before.ready_to_export and after.ready_to_export and before.duration_ms != after.duration_ms:
+        yield f"Duration: {_seconds(before.duration_ms)}s → {_seconds(after.duration_ms)}s"
+
+
+def _size_change(old: tuple[int, int] | None, new: tuple[int, int] | None) -> Iterator[str]:
+    # Only a change between two known sizes is news; a first size is part of a new draft.
+    if old and new and old != new:
+        yield f"Aspect ratio changed: {old[0]}x{old[1]} → {new[0]}x{new[1]}"
+
+
+def _unique(lines: Iterator[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(lines))
+
+
+def diff_drafts(before: Timeline | Any, after: Timeline | Any) -> tuple[str, ...]:
+    """What changed from ``before`` to ``after`` as sentences (``Title added: "X" (0-3s)``).
+
+    Either side may be a :class:`Timeline` or a raw draft (junk reads as an empty timeline).
+    Tracks match by type, label and order; segments by id, else by position. No change → ``()``.
+    """
+    old = before if isinstance(before, Timeline) else Timeline.from_draft(before)
+    new = after if isinstance(after, Timeline) else Timeline.from_draft(after)
+    return _unique(_timeline_changes(old, new))
+
+
+def _timeline_changes(old: Timeline, new: Timeline) -> Iterator[str]:
+    old_tracks, new_tracks = _keyed_tracks(old), _keyed_tracks(new)
+    for key, track in new_tracks.items():
+        yield from _track_changes(old_tracks.get(key), track)
+    for key, track in old_tracks.items():
+        if key not in new_tracks and track.segments:
+            yield f"Track removed: {track.label}"
+    yield from _meta_changes(old, new)
+
+
+#: The name the module map uses for the draft diff.
+diff = diff_drafts
+
+
+def _state_of(payload: Any) -> Mapping[Any, Any]:
+    """The ``state`` object, whether given itself or inside the endpoint's ``data``."""
+    if not isinstance(payload, Mapping):
+        return {}
+    inner = payload.get("state")
+    return inner if isinstance(inner, Mapping) and "draft" not in payload else payload
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, (list, tuple, Mapping)) else 0
+
+
+def diff_state(before: Mapping[str, Any] | None, after: Mapping[str, Any] | Any) -> tuple[str, ...]:
+    """The draft diff of two ``state`` payloads plus new media (``New media: 2 generated``)."""
+    old, new = _state_of(before), _state_of(after)
+
+    def lines() -> Iterator[str]:
+        yield from _timeline_changes(
+            Timeline.from_draft(old.get("draft")), Timeline.from_draft(new.get("draft"))
+        )
+        yield from _size_change(_size(old.get("canvas_config")), _size(new.get("canvas_config")))
+        for key, verb in (("generated_media", "generated"), ("video_infos", "uploaded")):
+            grown = _count(new.get(key)) - _count(old.get(key))
+            if grown > 0:
+                yield f"New media: {grown} {verb}"
+
+    return _unique(lines())
