@@ -1,0 +1,127 @@
+"""The request journal: every API request as received, stamped with virtual time.
+
+An entry is created when a request arrives and filled in as it proceeds (its body as the app
+read it, the response status and contract code, the ``/run_sse`` message, a fault applied). It
+keeps the headers exactly as received, in order and with duplicates, because conformance checks
+them (the journal is a test instrument: it does hold the mock's tokens as they were sent).
+
+The journal is bounded: past ``cap`` entries the oldest are dropped and counted in ``dropped``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BODY_TEXT_CAP", "Journal", "JournalEntry"]
+
+#: How much of a non-JSON, non-multipart body an entry keeps, in characters.
+BODY_TEXT_CAP = 64 * 1024
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """One request. ``time`` is the virtual time it arrived; the rest fills in as it proceeds."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]] = field(repr=False)
+    client: str | None
+    body: Any = field(default=None, repr=False)
+    body_kind: str = "none"  # none | json | text | multipart | truncated
+    status: int | None = None
+    code: int | None = None
+    message: str | None = None
+    fault: str | None = None
+    error: str | None = None
+    completed: bool = False
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": [[k, v] for k, v in self.headers],
+            "client": self.client,
+            "body": self.body,
+            "body_kind": self.body_kind,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "fault": self.fault,
+            "error": self.error,
+            "completed": self.completed,
+        }
+
+
+class Journal:
+    """A bounded, thread-safe list of :class:`JournalEntry`, oldest first."""
+
+    def __init__(self, cap: int = 10_000) -> None:
+        if cap < 1:
+            raise ValueError(f"journal cap must be at least 1, got {cap}")
+        self._entries: deque[JournalEntry] = deque(maxlen=cap)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.dropped = 0
+
+    def __repr__(self) -> str:
+        return f"Journal(entries={len(self)}, dropped={self.dropped})"
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def cap(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(
+        self,
+        *,
+        time: float,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        client: str | None,
+    ) -> JournalEntry:
+        """A new entry for a request that has just arrived."""
+        with self._lock:
+            self._seq += 1
+            entry = JournalEntry(self._seq, time, method, path, query, headers, client)
+            if len(self._entries) == self._entries.maxlen:
+                self.dropped += 1
+            self._entries.append(entry)
+            return entry
+
+    def entries(self, *, since: float | None = None, path: str | None = None) -> list[JournalEntry]:
+        """Entries that arrived at or after virtual time ``since`` (and on ``path``)."""
+        with self._lock:
+            found = list(self._entries)
+        if since is not None:
+            found = [e for e in found if e.time >= since]
+        if path is not None:
+            found = [e for e in found if e.path == path]
+        return found
+
+    def last(self) -> JournalEntry | None:
+        with self._lock:
+            return self._entries[-1] if self._entries else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.dropped = 0
