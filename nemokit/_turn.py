@@ -1,0 +1,362 @@
+"""One ``/run_sse`` turn as a flow: what the user sees while the agent works, and how it ends.
+
+Written once as a :data:`~nemokit._flow.Flow` and driven by either driver; all waits are
+``Sleep`` steps and all times come from ``core.clock.now()``. The message is sent exactly once
+(by ``Core.open_turn``, which alone may retry a refusal *before* the stream) and never again, in
+any branch. The response is always closed.
+
+How it reads the stream (the contract's rules, and the choices it leaves open):
+
+- Text is shown as ``Reply`` views after GUI translation (content kept, instructions stripped;
+  the translation's actions are collected into :attr:`TurnResult.actions`). Tool calls, tool
+  results, heartbeats of every form and unknown events are never shown.
+- Partial ADK chunks are **buffered**, not streamed: a ``Reply`` is a whole message, so the
+  chunks are joined and shown once when the final non-partial event arrives (it repeats them and
+  replaces the buffer); a buffer with no final event is shown when the stream ends or breaks.
+  Translating whole messages also keeps a GUI instruction split across chunks recognisable.
+- "I encountered a temporary issue" (``NOISE_PHRASE``, any case, possibly followed by more words,
+  alone or at the end of a message) is held back until the turn says what it is: shown if normal
+  output follows it, dropped at the end if normal output came before it. If it is the *only*
+  thing said it is not trailing anything, so it is not noise: it is shown, and since nothing
+  normal was said the turn is checked like a silent one (the edit may have landed anyway).
+- "⏳ Still working..." every ``still_working_every`` seconds in which nothing was shown; checked
+  whenever a chunk arrives (heartbeats make chunks arrive; a sans-IO flow cannot wake by itself).
+- ``stall_after`` seconds without a non-heartbeat event → ``stalled``; ``limit`` seconds since
+  the stream opened → ``timed_out``. Both close the stream and say the message was not re-sent.
+- A mid-stream error event → ``failed``.
+- The stream closes with no normal text → a silent turn: one state fetch, a diff against the
+  state before the turn, a ``Changes`` view.
+- The stream breaks (an ``httpx.TransportError`` at a ``Read``) → disconnect recovery: wait
+  ``recovery_first_wait``, fetch the state; changed → ``recovered``; unchanged → wait
+  ``recovery_next_wait`` and fetch again; after ``recovery_max_fetches`` unchanged fetches →
+  ``lost`` with a retryable ``Problem``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from . import contract
+from ._draft import diff_state
+from ._errors import NemoError
+from ._events import Heartbeat, StreamError, TextEvent, ToolCall, TurnEvent, interpret
+from ._flow import Close, Flow, Read, Show, Sleep
+from ._sse import SSEDecoder
+from ._translate import GuiAction, translate
+from ._views import Changes, Notice, Problem, Progress, Reply, View
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from ._core import Core
+    from ._flow import Step
+    from ._models import SessionState
+
+__all__ = ["TurnOutcome", "TurnPolicy", "TurnResult", "run_turn"]
+
+#: ``replied`` (normal text), ``silent`` (no normal text; the state was checked), ``recovered``
+#: (the stream broke and the edit arrived), ``stalled``, ``timed_out``, ``lost`` (the stream broke
+#: and no change arrived), ``failed`` (an error event in the stream).
+TurnOutcome = Literal["replied", "silent", "recovered", "stalled", "timed_out", "lost", "failed"]
+
+NOT_RESENT = "Your message was not sent again, so nothing was charged twice."
+_NOISE = re.compile(re.escape(contract.NOISE_PHRASE), re.IGNORECASE)
+_SENTENCE_END = frozenset(".!?…。！？:;")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPolicy:
+    """The waits of a turn, in seconds of the core's clock (the contract's values by default)."""
+
+    still_working_every: float = contract.STILL_WORKING_EVERY
+    stall_after: float = contract.STALL_AFTER
+    limit: float = contract.TURN_LIMIT
+    recovery_first_wait: float = contract.RECOVERY_FIRST_WAIT
+    recovery_next_wait: float = contract.RECOVERY_NEXT_WAIT
+    recovery_max_fetches: int = contract.RECOVERY_MAX_FETCHES
+
+    def __post_init__(self) -> None:
+        for name in ("still_working_every", "stall_after", "limit"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
+        for name in ("recovery_first_wait", "recovery_next_wait"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
+        if self.recovery_max_fetches < 1:
+            raise ValueError(f"recovery_max_fetches must be >= 1, got {self.recovery_max_fetches}")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """How a turn ended and what it produced.
+
+    ``text`` is every text shown (translated, noise dropped), ``actions`` the GUI actions the
+    backend asked for (the conversation executes them), ``changes`` the draft changes seen (silent
+    turn or recovery), ``tool_calls`` the tools the agent called (diagnostics only, never shown).
+    """
+
+    outcome: TurnOutcome
+    text: str = ""
+    actions: tuple[GuiAction, ...] = ()
+    changes: tuple[str, ...] = ()
+    tool_calls: tuple[str, ...] = ()
+
+
+def split_noise(text: str) -> tuple[str, str]:
+    """``(content, noise)``: the last noise phrase that starts a sentence, and what follows it."""
+    for match in reversed(list(_NOISE.finditer(text))):
+        content = text[: match.start()].rstrip()
+        gap = text[len(content) : match.start()]
+        if not content or content[-1] in _SENTENCE_END or "\n" in gap:
+            return content, text[match.start() :]
+    return text, ""
+
+
+@dataclass(slots=True)
+class _Transcript:
+    """The text side of a turn: partial buffering, noise hold-back, translation."""
+
+    partial: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    normal: bool = False
+    shown: list[str] = field(default_factory=list)
+    actions: list[GuiAction] = field(default_factory=list)
+
+    def add(self, event: TextEvent) -> list[View]:
+        if event.partial:
+            self.partial.append(event.text)
+            return []
+        buffered = "".join(self.partial)
+        self.partial.clear()
+        # The final event of a partial run repeats the chunks; anything else is a new message.
+        if buffered.strip() and buffered.strip() not in event.text:
+            return self._message(buffered) + self._message(event.text)
+        return self._message(event.text)
+
+    def finish(self) -> list[View]:
+        """Show what is still buffered; drop trailing noise, or show it if it was all there was."""
+        views = self._message("".join(self.partial))
+        self.partial.clear()
+        if not self.normal:
+            for noise in self.held:
+                views += self._show(noise)
+        self.held.clear()
+        return views
+
+    def _message(self, text: str) -> list[View]:
+        content, noise = split_noise(text)
+        views: list[View] = []
+        if content.strip():
+            for earlier in self.held:  # not trailing after all: normal output follows
+                views += self._show(earlier)
+            self.held.clear()
+            views += self._show(content)
+            self.normal = True
+        if noise.strip():
+            self.held.append(noise)
+        return views
+
+    def _show(self, text: str) -> list[View]:
+        translation = translate(text)
+        self.actions.extend(translation.actions)
+        if not translation.text.strip():
+            return []
+        self.shown.append(translation.text)
+        return [Reply(translation.text)]
+
+
+@dataclass(slots=True)
+class _Listener:
+    """The stream side of a turn as a pure state machine: events and times in, views out."""
+
+    policy: TurnPolicy
+    opened: float
+    last_event: float = 0.0  # the last non-heartbeat event
+    last_shown: float = 0.0  # the last view shown while waiting
+    transcript: _Transcript = field(default_factory=_Transcript)
+    tool_calls: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.last_event = self.last_shown = self.opened
+
+    def on_event(self, event: TurnEvent, now: float) -> list[View]:
+        if isinstance(event, Heartbeat):
+            return []
+        self.last_event = now
+        views: list[View] = []
+        if isinstance(event, TextEvent):
+            views = self.transcript.add(event)
+        elif isinstance(event, ToolCall):
+            self.tool_calls.append(event.name)
+        elif isinstance(event, StreamError):
+            self.error = event.message
+        if views:
+            self.last_shown = now
+        return views
+
+    def on_tick(self, now: float) -> tuple[list[View], TurnOutcome | None]:
+        """After a chunk: the limit, then a stall, then whether "Still working" is due."""
+        if now - self.opened >= self.policy.limit:
+            return [], "timed_out"
+        if now - self.last_event >= self.policy.stall_after:
+            return [], "stalled"
+        if now - self.last_shown >= self.policy.still_working_every:
+            self.last_shown = now
+            return [Progress(contract.STILL_WORKING_TEXT, stage="working")], None
+        return [], None
+
+
+_DEFAULT_POLICY = TurnPolicy()
+
+
+def run_turn(
+    core: Core,
+    message: str,
+    *,
+    before: SessionState | None = None,
+    policy: TurnPolicy = _DEFAULT_POLICY,
+) -> Flow[TurnResult]:
+    """Send ``message`` once over ``/run_sse`` and follow the turn to its end.
+
+    ``before`` is the session state before the turn (fetched first when not given) so that a
+    silent turn or a recovered one can say what changed. Errors before the stream opens (from
+    ``core.state()`` or ``core.open_turn``) propagate; everything after becomes a view and a
+    :class:`TurnResult`.
+    """
+    if before is None:
+        before = yield from core.state()
+    response = yield from core.open_turn(message)
+    listener = _Listener(policy, core.clock.now())
+    try:
+        ending = yield from _listen(response, listener, core)
+    except GeneratorExit:
+        raise  # the driver abandoned the flow: it can no longer yield a Close
+    except BaseException:
+        yield from _close(response)
+        raise
+    yield from _close(response)
+    for view in listener.transcript.finish():
+        yield Show(view)
+    return (yield from _conclude(ending, listener, core, before, policy))
+
+
+def _listen(response: httpx.Response, listener: _Listener, core: Core) -> Generator[Step, Any, str]:
+    """Read the stream until it ends; returns ``closed``, ``broken`` or a :data:`TurnOutcome`."""
+    decoder = SSEDecoder()
+    while True:
+        try:
+            chunk: bytes = yield Read(response)
+        except httpx.TransportError:
+            return "broken"
+        for item in decoder.feed(chunk) if chunk else decoder.flush():
+            for event in interpret(item):
+                for view in listener.on_event(event, core.clock.now()):
+                    yield Show(view)
+                if listener.error is not None:
+                    return "failed"
+        if not chunk:
+            return "closed"
+        views, outcome = listener.on_tick(core.clock.now())
+        for view in views:
+            yield Show(view)
+        if outcome is not None:
+            return outcome
+
+
+def _close(response: httpx.Response) -> Flow[None]:
+    with contextlib.suppress(httpx.TransportError):  # a broken connection is closed either way
+        yield Close(response)
+
+
+def _conclude(
+    ending: str, listener: _Listener, core: Core, before: SessionState, policy: TurnPolicy
+) -> Flow[TurnResult]:
+    """Turn how the stream ended into the last views and the result."""
+    changes: tuple[str, ...] = ()
+    if ending == "closed":
+        outcome: TurnOutcome = "replied" if listener.transcript.normal else "silent"
+        if outcome == "silent":
+            changes = yield from _silent(core, before)
+    elif ending == "broken":
+        outcome, changes = yield from _recover(core, before, policy)
+    else:
+        outcome = ending  # type: ignore[assignment]
+        yield Show(_problem(outcome, listener, policy))
+    transcript = listener.transcript
+    return TurnResult(
+        outcome=outcome,
+        text="\n".join(transcript.shown),
+        actions=tuple(transcript.actions),
+        changes=changes,
+        tool_calls=tuple(listener.tool_calls),
+    )
+
+
+def _problem(outcome: str, listener: _Listener, policy: TurnPolicy) -> Problem:
+    check = "Ask for the status to see whether the edit landed, or send the message again."
+    if outcome == "failed":
+        text = f"The editor reported an error: {listener.error}. {NOT_RESENT} {check}"
+        return Problem(text, retryable=True, details=(listener.error or "",))
+    if outcome == "stalled":
+        waited = _minutes(policy.stall_after)
+        text = f"The editor sent nothing but keep-alive signals for {waited}, so I stopped waiting."
+    else:
+        text = f"The editor did not finish within {_minutes(policy.limit)}, so I stopped waiting."
+    return Problem(f"{text} {NOT_RESENT} {check}", retryable=True)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+
+
+def _silent(core: Core, before: SessionState) -> Flow[tuple[str, ...]]:
+    """The stream closed without a reply: one state fetch says what the turn did."""
+    changes = yield from _fetch_changes(core, before)
+    if changes is None:
+        text = "The turn ended without a reply and the project could not be checked. "
+        yield Show(Problem(text + "Ask for the status to see what changed.", retryable=False))
+        return ()
+    if changes:
+        yield Show(Changes("Done: " + "; ".join(changes) + ".", changes))
+    else:
+        yield Show(Changes("The turn ended without a reply and no changes were applied.", ()))
+    return changes
+
+
+def _recover(
+    core: Core, before: SessionState, policy: TurnPolicy
+) -> Flow[tuple[TurnOutcome, tuple[str, ...]]]:
+    """The stream broke: never re-send; watch the state for the edit to land."""
+    yield Show(Notice(f"The connection dropped. {NOT_RESENT} Checking whether the edit arrived..."))
+    for attempt in range(policy.recovery_max_fetches):
+        wait = policy.recovery_first_wait if attempt == 0 else policy.recovery_next_wait
+        yield Sleep(wait)
+        changes = yield from _fetch_changes(core, before)
+        if changes:
+            text = "The connection dropped, but the edit arrived: " + "; ".join(changes) + "."
+            yield Show(Changes(text, changes))
+            return "recovered", changes
+    text = (
+        f"The connection dropped and the edit did not arrive after {policy.recovery_max_fetches} "
+        f"checks. {NOT_RESENT} You can retry the message."
+    )
+    yield Show(Problem(text, retryable=True))
+    return "lost", ()
+
+
+def _fetch_changes(core: Core, before: SessionState) -> Flow[tuple[str, ...] | None]:
+    """The changes since ``before`` (``()`` when none); ``None`` when the state was unreadable."""
+    try:
+        after = yield from core.state()
+    except (NemoError, httpx.TransportError):
+        return None
+    changes = diff_state(before.state, after.state)
+    if not changes and after.state != before.state:
+        return ("the project was updated",)  # a change the draft diff does not describe
+    return changes
