@@ -455,6 +455,8 @@ def dumps_cassette(cassette: Cassette) -> str:
 def _render(value: JSON, depth: int, key: str | None) -> str:
     """JSON with indent 2 and sorted keys, but one line per SSE event, so a diff shows events."""
     pad, inner = "  " * depth, "  " * (depth + 1)
+    if depth > 1 and len(compact := _dump(value)) <= _ONE_LINE and key != "events":
+        return compact  # a short header map, query or body reads best on one line
     if isinstance(value, dict) and value:
         items = (f"{inner}{_dump(k)}: {_render(v, depth + 1, k)}" for k, v in sorted(value.items()))
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
@@ -463,6 +465,10 @@ def _render(value: JSON, depth: int, key: str | None) -> str:
         rows = (inner + (_dump(v) if one_line else _render(v, depth + 1, None)) for v in value)
         return "[\n" + ",\n".join(rows) + f"\n{pad}]"
     return _dump(value)
+
+
+#: Containers whose JSON is at most this long are written on one line.
+_ONE_LINE = 72
 
 
 def _dump(value: JSON) -> str:

@@ -130,6 +130,13 @@ class Redactor:
 
     # --- the placeholders ----------------------------------------------------------------------
 
+    def continue_after(self, text: str) -> None:
+        """Number new placeholders after those already used in ``text`` (an existing cassette),
+        so that a secret recorded later never reuses a number that meant another secret."""
+        for match in re.finditer(r"<(" + "|".join(KINDS) + r")_(\d+)>", text):
+            kind, number = match.group(1), int(match.group(2))
+            self._counts[kind] = max(self._counts[kind], number)
+
     def secret(self, kind: str, value: str) -> str:
         """The placeholder for ``value`` as a secret of ``kind`` (the same one every time)."""
         placeholder = PLACEHOLDER_RE.fullmatch(value)
