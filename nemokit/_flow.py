@@ -123,7 +123,7 @@ class SyncDriver:
         if isinstance(step, Send):
             response = self.http.send(step.request, stream=step.stream)
             if step.stream:
-                chunks[id(response)] = response.iter_raw()
+                chunks[id(response)] = _raw_chunks(response)
             return response
         if isinstance(step, Read):
             return next(chunks[id(step.response)], b"")
@@ -182,7 +182,7 @@ class AsyncDriver:
         if isinstance(step, Send):
             response = await self.http.send(step.request, stream=step.stream)
             if step.stream:
-                chunks[id(response)] = response.aiter_raw()
+                chunks[id(response)] = _araw_chunks(response)
             return response
         if isinstance(step, Read):
             try:
@@ -197,6 +197,23 @@ class AsyncDriver:
             await self.clock.asleep(step.seconds)
             return None
         raise TypeError(f"a flow yielded {step!r}, which is not a step")
+
+
+def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
+    # A response made in memory (``httpx.MockTransport`` returning ``content=...``) is read when
+    # it is built: its stream cannot be iterated again, but its content is at hand.
+    if response.is_stream_consumed:
+        return iter([response.content] if response.content else [])
+    return response.iter_raw()
+
+
+async def _araw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    if response.is_stream_consumed:
+        if response.content:
+            yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
 
 
 async def _aclose(chunks: AsyncIterator[bytes]) -> None:
