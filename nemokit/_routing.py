@@ -83,9 +83,12 @@ _MATCHERS: Final = {
     for action, keywords in KEYWORDS.items()
 }
 
-# Separators are captured so that the kept clauses can be joined exactly as they were written.
+_PHRASES: Final = re.compile(
+    "|".join(_pattern(k) for ks in KEYWORDS.values() for k in ks if " " in k), re.IGNORECASE
+)
+# Separators are kept so that the clauses left for the message are joined as they were written.
 _SEPARATOR: Final = re.compile(
-    r"(\s*(?:[,;，、；\n]|[.!?](?=\s|$)|[。！？])\s*(?:(?:and\s+then|and|then)\b\s*)?"
+    r"(?:\s*(?:[,;，、；\n]|[.!?](?=\s|$)|[。！？])\s*(?:(?:and\s+then|and|then)\b\s*)?"
     r"|\s+(?:and\s+then|and|then|&)\s+"
     r"|\s*(?:然后|并且|再)\s*)",
     re.IGNORECASE,
@@ -97,18 +100,19 @@ _FILLER: Final = frozenset(
 )
 
 
-def _normal(text: str) -> str:
-    """What keywords are matched against: compatibility forms folded, case folded."""
-    return unicodedata.normalize("NFKC", text).casefold()
+def _forms(text: str) -> tuple[str, str]:
+    """What keywords are matched against: the text case-folded, and also NFKC-folded (so that
+    "ＥＸＰＯＲＴ" routes); a keyword in either form counts."""
+    return text.casefold(), unicodedata.normalize("NFKC", text).casefold()
 
 
 def _actions_in(clause: str) -> list[Action]:
-    folded = _normal(clause)
-    return [action for action, matcher in _MATCHERS.items() if matcher.search(folded)]
+    forms = _forms(clause)
+    return [a for a, matcher in _MATCHERS.items() if any(map(matcher.search, forms))]
 
 
 def _is_filler(clause: str) -> bool:
-    words = re.findall(r"\w+", _normal(clause))
+    words = re.findall(r"\w+", _forms(clause)[1])
     return all(word in _FILLER for word in words)
 
 
@@ -133,9 +137,29 @@ def _links(clause: str) -> list[str]:
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:
-    """Clauses and the separators between them (``len(separators) == len(clauses) - 1``)."""
-    parts = _SEPARATOR.split(text)
-    return parts[0::2], parts[1::2]
+    """Clauses and the separators between them (``len(separators) == len(clauses) - 1``).
+
+    A separator inside a keyword phrase ("send me⏎the video") does not split it."""
+    phrases = [m.span() for m in _PHRASES.finditer(text)]
+    clauses, separators, last = [], [], 0
+    for sep in _SEPARATOR.finditer(text):
+        if any(start < sep.end() and sep.start() < end for start, end in phrases):
+            continue
+        clauses.append(text[last : sep.start()])
+        separators.append(sep.group())
+        last = sep.end()
+    clauses.append(text[last:])
+    return clauses, separators
+
+
+def _join(clauses: list[str], separators: list[str], kept: list[int]) -> str:
+    """The kept clauses, each after the separator that stood before it."""
+    message = "".join((separators[i - 1] if n else "") + clauses[i] for n, i in enumerate(kept))
+    if _actions_in(message):
+        # Dropping a clause brought two halves of a phrase together ("send me⏎…⏎the video"):
+        # a separator without whitespace keeps them apart.
+        message = "; ".join(clauses[i].strip() for i in kept)
+    return message.strip()
 
 
 def route(text: str, attachments: Sequence[str] = ()) -> tuple[Route, ...]:
@@ -155,9 +179,7 @@ def route(text: str, attachments: Sequence[str] = ()) -> tuple[Route, ...]:
             kept.append(index)
     if found:
         kept = [i for i in kept if not _is_filler(clauses[i])]
-        message = "".join(
-            (separators[i - 1] if n else "") + clauses[i] for n, i in enumerate(kept)
-        ).strip()
+        message = _join(clauses, separators, kept)
     else:
         message = text.strip()
     files = list(dict.fromkeys(files))
