@@ -52,7 +52,7 @@ from ._errors import (
 from ._export import ExportPolicy, ExportResult, export
 from ._flow import Flow, Show
 from ._routing import Action, Route, route
-from ._translate import GuiAction, GuiKind
+from ._translate import GuiAction
 from ._turn import run_turn
 from ._views import CreditsView, Notice, Problem, Progress, Tracks, Uploaded, View
 
@@ -256,8 +256,8 @@ class _Turn:
 
     sent: set[str] = field(default_factory=set)
     follow_up_used: bool = False
-    exported: bool = False
-    done: set[GuiKind] = field(default_factory=set)
+    #: Client actions already run (export, state, credits run at most once per message).
+    done: set[Action] = field(default_factory=set)
 
 
 def _same_text(text: str) -> str:
@@ -319,16 +319,20 @@ class _Conversation:
 
     def _route(self, step: Route, turn: _Turn) -> Flow[bool]:
         """Do one routed step; ``False`` when the rest of the message should not go on."""
+        if step.action is Action.MESSAGE:
+            return (yield from self._message(step.text, turn))
+        if step.action is Action.UPLOAD:
+            yield from self._upload(step.files)
+            return True
+        if step.action in turn.done:  # e.g. the user said "export" and the agent did too
+            return True
+        turn.done.add(step.action)
         if step.action is Action.EXPORT:
-            yield from self._export(turn)
+            self.last_export = yield from export(self.core, dest=self.dest, policy=self.policy)
         elif step.action is Action.CREDITS:
             yield from self._credits()
-        elif step.action is Action.STATE:
-            yield from self._tracks()
-        elif step.action is Action.UPLOAD:
-            yield from self._upload(step.files)
         else:
-            return (yield from self._message(step.text, turn))
+            yield from self._tracks()
         return True
 
     def _message(self, text: str, turn: _Turn) -> Flow[bool]:
@@ -345,20 +349,12 @@ class _Conversation:
         return True
 
     def _act(self, action: GuiAction, turn: _Turn) -> Flow[bool]:
-        """Do what the backend asked the (missing) GUI to do."""
-        if action.kind is GuiKind.EXPORT:
-            yield from self._export(turn)
-        elif action.kind in (GuiKind.OPEN, GuiKind.PREVIEW):
-            if GuiKind.PREVIEW not in turn.done:
-                turn.done.add(GuiKind.PREVIEW)
-                yield from self._tracks()
-        elif action.kind is GuiKind.BILLING:
-            if GuiKind.BILLING not in turn.done:
-                turn.done.add(GuiKind.BILLING)
-                yield from self._credits()
-        else:
-            return (yield from self._follow_up(action.instruction or action.target, turn))
-        return True
+        """Do what the backend asked the (missing) GUI to do: export, show the tracks, check
+        the credits, or send an edit (a click or a drag) as a new turn."""
+        step = action.to_route()
+        if step.action is Action.MESSAGE:
+            return (yield from self._follow_up(step.text, turn))
+        return (yield from self._route(step, turn))
 
     def _follow_up(self, edit: str, turn: _Turn) -> Flow[bool]:
         # One follow-up per user message and never a text already sent: the backend may keep
@@ -367,12 +363,6 @@ class _Conversation:
             return True
         turn.follow_up_used = True
         return (yield from self._message(edit, turn))
-
-    def _export(self, turn: _Turn) -> Flow[None]:
-        if turn.exported:
-            return
-        turn.exported = True
-        self.last_export = yield from export(self.core, dest=self.dest, policy=self.policy)
 
     def _credits(self) -> Flow[None]:
         credits = yield from self.core.credits()
