@@ -26,7 +26,8 @@ from nemokit._views import Problem, Progress, VideoReady, View
 
 API = "https://api.nemo.test"
 WEB = "https://web.nemo.test"
-TOKEN = "nmv_usr_secret-test-token-0123456789"
+TOKEN = "nmv_usr_secret-test-token-0123456789"  # the user's own (registered) token
+ANON_TOKEN = "nmv_usr_anonymous-token-9876543210"
 CLAIM = "clm_claimtoken123"
 SESSION_ID = "1234567890123456789"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42fake-video"
@@ -141,14 +142,16 @@ class FakeAPI:
         if path == contract.PATH_ANONYMOUS_TOKEN:
             return envelope(
                 {
-                    "token": TOKEN,
+                    "token": ANON_TOKEN,
                     "user_id": "anon_42",
                     "expires_at": "2026-01-08T00:00:00Z",
                     "credits": 100,
                 }
             )
         if path == contract.PATH_SESSION:
-            return envelope({"task_id": "task_1", "session_id": SESSION_ID, "user_id": "anon_42"})
+            anonymous = request.headers.get("authorization") == f"Bearer {ANON_TOKEN}"
+            user = "anon_42" if anonymous else "user_7"
+            return envelope({"task_id": "task_1", "session_id": SESSION_ID, "user_id": user})
         if path == contract.PATH_CLAIM_TOKEN:
             return envelope({"claim_token": CLAIM, "expires_in": contract.CLAIM_TOKEN_TTL})
         if path == contract.PATH_STATE.format(sid=SESSION_ID):
