@@ -16,9 +16,10 @@ How it reads the stream (the contract's rules, and the choices it leaves open):
   Translating whole messages also keeps a GUI instruction split across chunks recognisable.
 - "I encountered a temporary issue" (``NOISE_PHRASE``, any case, possibly followed by more words,
   alone or at the end of a message) is held back until the turn says what it is: shown if normal
-  output follows it, dropped at the end if normal output came before it. If it is the *only*
-  thing said it is not trailing anything, so it is not noise: it is shown, and since nothing
-  normal was said the turn is checked like a silent one (the edit may have landed anyway).
+  output follows it, dropped at the end if the turn did anything before it (normal text, or tool
+  calls: a silent edit followed by the phrase is still a finished edit). If it is the *only*
+  thing in the turn it is not trailing anything, so it is not noise: it is shown, and since
+  nothing normal was said the turn is checked like a silent one.
 - "⏳ Still working..." every ``still_working_every`` seconds in which nothing was shown; checked
   whenever a chunk arrives (heartbeats make chunks arrive; a sans-IO flow cannot wake by itself).
 - ``stall_after`` seconds without a non-heartbeat event → ``stalled``; ``limit`` seconds since
@@ -44,7 +45,7 @@ import httpx
 from . import contract
 from ._draft import diff_state
 from ._errors import NemoError
-from ._events import Heartbeat, StreamError, TextEvent, ToolCall, TurnEvent, interpret
+from ._events import Heartbeat, StreamError, TextEvent, ToolCall, ToolResult, TurnEvent, interpret
 from ._flow import Close, Flow, Read, Show, Sleep
 from ._sse import SSEDecoder
 from ._translate import GuiAction, translate
@@ -138,11 +139,11 @@ class _Transcript:
             return self._message(buffered) + self._message(event.text)
         return self._message(event.text)
 
-    def finish(self) -> list[View]:
-        """Show what is still buffered; drop trailing noise, or show it if it was all there was."""
+    def finish(self, worked: bool) -> list[View]:
+        """Show what is still buffered; drop trailing noise unless it was all the turn did."""
         views = self._message("".join(self.partial))
         self.partial.clear()
-        if not self.normal:
+        if not (self.normal or worked):
             for noise in self.held:
                 views += self._show(noise)
         self.held.clear()
@@ -180,6 +181,7 @@ class _Listener:
     last_shown: float = 0.0  # the last view shown while waiting
     transcript: _Transcript = field(default_factory=_Transcript)
     tool_calls: list[str] = field(default_factory=list)
+    worked: bool = False  # a tool was called or answered
     error: str | None = None
 
     def __post_init__(self) -> None:
@@ -192,8 +194,10 @@ class _Listener:
         views: list[View] = []
         if isinstance(event, TextEvent):
             views = self.transcript.add(event)
-        elif isinstance(event, ToolCall):
-            self.tool_calls.append(event.name)
+        elif isinstance(event, ToolCall | ToolResult):
+            self.worked = True
+            if isinstance(event, ToolCall):
+                self.tool_calls.append(event.name)
         elif isinstance(event, StreamError):
             self.error = event.message
         if views:
@@ -241,7 +245,7 @@ def run_turn(
         yield from _close(response)
         raise
     yield from _close(response)
-    for view in listener.transcript.finish():
+    for view in listener.transcript.finish(listener.worked):
         yield Show(view)
     return (yield from _conclude(ending, listener, core, before, policy))
 

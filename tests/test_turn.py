@@ -20,8 +20,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nemokit import contract
+from nemokit._client import build_config
 from nemokit._clock import VirtualClock
+from nemokit._core import Core
 from nemokit._draft import diff_state
+from nemokit._errors import OutOfCredits
 from nemokit._flow import AsyncDriver, Close, Flow, Read, Send, Step, SyncDriver
 from nemokit._models import SessionState
 from nemokit._translate import translate
@@ -54,6 +57,9 @@ def state_of(draft: dict[str, Any]) -> dict[str, Any]:
         "video_analyses": [],
         "generated_media": [],
     }
+
+
+AFTER = state_of(DRAFT_AFTER)
 
 
 # --- SSE bodies -------------------------------------------------------------------------------
@@ -117,17 +123,18 @@ class FakeServer:
 
     clock: VirtualClock
     script: list[Any]
-    edits: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # (at, draft)
+    edits: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # (at, state)
+    state_fails: bool = False  # every state fetch after the first breaks the connection
     run_sse: list[float] = field(default_factory=list)
     state_fetches: list[float] = field(default_factory=list)
     asynchronous: bool = False
 
-    def draft_now(self) -> dict[str, Any]:
-        draft = DRAFT_BEFORE
+    def state_now(self) -> dict[str, Any]:
+        state = state_of(DRAFT_BEFORE)
         for at, later in self.edits:
             if self.clock.now() >= at:
-                draft = later
-        return draft
+                state = later
+        return state
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == contract.PATH_RUN_SSE:
@@ -137,11 +144,13 @@ class FakeServer:
             return httpx.Response(200, headers=headers, content=body)
         assert request.url.path == STATE_PATH
         self.state_fetches.append(self.clock.now())
+        if self.state_fails and len(self.state_fetches) > 1:
+            raise httpx.ConnectError("no route to host", request=request)
         data = {
             "session_id": SID,
             "task_id": "task_1",
             "task_name": "project",
-            "state": state_of(self.draft_now()),
+            "state": self.state_now(),
         }
         return httpx.Response(200, json={"code": 0, "message": "success", "data": data})
 
@@ -164,27 +173,12 @@ class FakeServer:
                 await self.clock.asleep(step)
 
 
-@dataclass
-class FakeCore:
-    """The two flows of ``Core`` a turn uses, over whatever transport drives them."""
-
-    clock: VirtualClock
-
-    def state(self) -> Flow[SessionState]:
-        response = yield Send(httpx.Request("GET", BASE + STATE_PATH))
-        return SessionState.from_data(response.json()["data"], SID)
-
-    def open_turn(self, message: str) -> Flow[httpx.Response]:
-        body = {
-            "app_name": contract.APP_NAME,
-            "user_id": "me",
-            "session_id": SID,
-            "new_message": {"parts": [{"text": message}]},
-        }
-        headers = {"Accept": "text/event-stream"}
-        request = httpx.Request("POST", BASE + contract.PATH_RUN_SSE, json=body, headers=headers)
-        response = yield Send(request, stream=True)
-        return response  # type: ignore[no-any-return]
+def make_core(clock: VirtualClock) -> Core:
+    """The real ``Core``, with a token and a session already at hand."""
+    config = build_config("nmv_usr_test", {}, 30.0, api_url=BASE, client_id="cid-test")
+    core = Core(config, clock)
+    core.session_id, core.task_id = SID, "task_1"
+    return core
 
 
 def recorded(flow: Flow[TurnResult], steps: list[Step]) -> Flow[TurnResult]:
@@ -240,14 +234,16 @@ def run(
     edits: list[tuple[float, dict[str, Any]]] = (),  # type: ignore[assignment]
     policy: TurnPolicy = TurnPolicy(),  # noqa: B008
     start: float = 1000.0,
+    state_fails: bool = False,
 ) -> Run:
     clock = VirtualClock(start)
-    server = FakeServer(clock, script, [(start + at, draft) for at, draft in edits])
+    timeline = [(start + at, state) for at, state in edits]
+    server = FakeServer(clock, script, timeline, state_fails=state_fails)
     views: list[tuple[float, View]] = []
     steps: list[Step] = []
     with httpx.Client(transport=httpx.MockTransport(server.handler)) as http:
         driver = SyncDriver(http, clock)
-        flow = run_turn(FakeCore(clock), "add some music", policy=policy)  # type: ignore[arg-type]
+        flow = run_turn(make_core(clock), "add some music", policy=policy)
         result = driver.run(recorded(flow, steps), lambda view: views.append((clock.now(), view)))
     assert len(server.run_sse) == 1, "the message must be sent exactly once"
     check_sent_once_and_closed(steps)
@@ -314,6 +310,13 @@ def test_partial_chunks_without_a_final_event_are_shown_at_the_end() -> None:
     assert outcome.result.outcome == "replied"
 
 
+def test_simple_dialect_chunks_then_trailing_noise() -> None:
+    chunks = [sse({"type": "text", "content": c, "partial": True}) for c in ("I added ", "music.")]
+    outcome = run([*chunks, 2.0, simple_text(contract.NOISE_PHRASE + " with the title.")])
+    assert replies(outcome) == ["I added music."]
+    assert outcome.result.outcome == "replied"
+
+
 @given(st.data())
 def test_chunk_splits_do_not_change_what_is_shown(data: st.DataObject) -> None:
     body = b"".join(
@@ -360,13 +363,21 @@ def test_noise_followed_by_normal_output_is_shown() -> None:
     assert replies(outcome) == ["Adding music.", contract.NOISE_PHRASE, "Done."]
 
 
-def test_noise_as_the_only_output_is_shown_and_the_state_is_checked() -> None:
-    outcome = run(
-        [adk_call("add_bgm"), 5.0, adk_text(contract.NOISE_PHRASE)], edits=[(3, DRAFT_AFTER)]
-    )
-    assert replies(outcome) == [contract.NOISE_PHRASE]
+def test_noise_after_a_silent_edit_is_dropped() -> None:
+    script = [adk_call("add_bgm"), 5.0, adk_result("add_bgm"), adk_text(contract.NOISE_PHRASE)]
+    outcome = run(script, edits=[(3, AFTER)])
+    assert replies(outcome) == []
     assert outcome.result.outcome == "silent"
-    assert outcome.result.changes == diff_state(state_of(DRAFT_BEFORE), state_of(DRAFT_AFTER))
+    assert outcome.result.changes == diff_state(state_of(DRAFT_BEFORE), AFTER)
+    assert [type(view) for _, view in outcome.views] == [Changes]
+
+
+def test_noise_as_the_only_thing_in_the_turn_is_shown_and_the_state_is_checked() -> None:
+    outcome = run([5.0, adk_text(contract.NOISE_PHRASE + ". Please retry.")], edits=[(3, AFTER)])
+    assert replies(outcome) == [contract.NOISE_PHRASE + ". Please retry."]
+    assert outcome.result.outcome == "silent"
+    assert outcome.result.changes == diff_state(state_of(DRAFT_BEFORE), AFTER)
+    assert len(outcome.fetches_after_send) == 1
 
 
 @pytest.mark.parametrize(
@@ -481,7 +492,7 @@ def test_a_mid_stream_error_fails_the_turn(error: bytes) -> None:
 
 
 def test_silent_turn_fetches_the_state_once_and_names_the_change() -> None:
-    outcome = run([adk_call("add_bgm"), 10.0, adk_result("add_bgm")], edits=[(5, DRAFT_AFTER)])
+    outcome = run([adk_call("add_bgm"), 10.0, adk_result("add_bgm")], edits=[(5, AFTER)])
     expected = diff_state(state_of(DRAFT_BEFORE), state_of(DRAFT_AFTER))
     assert expected
     assert outcome.result.outcome == "silent"
@@ -505,11 +516,11 @@ def test_silent_turn_without_a_change_says_so() -> None:
 
 def test_given_before_state_is_not_fetched_again() -> None:
     clock = VirtualClock()
-    server = FakeServer(clock, [adk_result("trim")], [(0.0, DRAFT_AFTER)])
+    server = FakeServer(clock, [adk_result("trim")], [(0.0, AFTER)])
     before = SessionState(SID, "task_1", "project", state_of(DRAFT_BEFORE))
     steps: list[Step] = []
     with httpx.Client(transport=httpx.MockTransport(server.handler)) as http:
-        flow = run_turn(FakeCore(clock), "trim it", before=before)  # type: ignore[arg-type]
+        flow = run_turn(make_core(clock), "trim it", before=before)
         result = SyncDriver(http, clock).run(recorded(flow, steps))
     check_sent_once_and_closed(steps)
     assert len(server.run_sse) == 1
@@ -521,7 +532,7 @@ def test_given_before_state_is_not_fetched_again() -> None:
 
 
 def test_recovery_reports_a_change_seen_on_the_first_fetch() -> None:
-    outcome = run([adk_call("add_bgm"), 5.0, Break()], edits=[(20, DRAFT_AFTER)])
+    outcome = run([adk_call("add_bgm"), 5.0, Break()], edits=[(20, AFTER)])
     assert outcome.result.outcome == "recovered"
     assert outcome.fetches_after_send == [35.0]  # broke at 5 s, first fetch 30 s later
     assert outcome.result.changes == diff_state(state_of(DRAFT_BEFORE), state_of(DRAFT_AFTER))
@@ -530,7 +541,7 @@ def test_recovery_reports_a_change_seen_on_the_first_fetch() -> None:
 
 
 def test_recovery_reports_a_change_seen_on_the_third_fetch() -> None:
-    outcome = run([Break()], edits=[(120, DRAFT_AFTER)])
+    outcome = run([Break()], edits=[(120, AFTER)])
     assert outcome.result.outcome == "recovered"
     assert outcome.fetches_after_send == [30.0, 90.0, 150.0]
     assert outcome.shown(Changes)[0].changes == outcome.result.changes != ()
@@ -555,19 +566,59 @@ def test_recovery_waits_follow_the_policy() -> None:
     assert outcome.result.outcome == "lost"
 
 
+def test_recovery_reports_a_change_the_draft_diff_does_not_describe() -> None:
+    analysed = state_of(DRAFT_BEFORE) | {"video_analyses": [{"scene": "city at night"}]}
+    assert diff_state(state_of(DRAFT_BEFORE), analysed) == ()
+    outcome = run([Break()], edits=[(10, analysed)])
+    assert outcome.result.outcome == "recovered"
+    assert outcome.result.changes == ("the project was updated",)
+
+
+def test_recovery_survives_state_fetches_that_fail() -> None:
+    outcome = run([adk_call("add_bgm"), Break()], state_fails=True)
+    assert outcome.result.outcome == "lost"
+    assert outcome.fetches_after_send == [30.0, 90.0, 150.0, 210.0, 270.0]
+
+
+def test_silent_turn_whose_state_cannot_be_read_says_so() -> None:
+    outcome = run([adk_result("add_bgm")], state_fails=True)
+    assert outcome.result.outcome == "silent"
+    assert len(outcome.fetches_after_send) == 1
+    problem = outcome.shown(Problem)[0]
+    assert "status" in problem.text
+    assert outcome.shown(Changes) == []
+
+
+def test_a_refusal_before_the_stream_propagates_and_shows_nothing() -> None:
+    clock = VirtualClock()
+    refused = {"code": contract.Code.OUT_OF_CREDITS, "message": "out of credits", "data": None}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == contract.PATH_RUN_SSE:
+            return httpx.Response(200, json=refused)
+        return httpx.Response(200, json={"code": 0, "message": "success", "data": {"state": {}}})
+
+    views: list[View] = []
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        flow = run_turn(make_core(clock), "generate a video")
+        with pytest.raises(OutOfCredits):
+            SyncDriver(http, clock).run(flow, views.append)
+    assert views == []
+
+
 # --- written once, driven twice ---------------------------------------------------------------
 
 
 def test_the_same_flow_runs_under_the_async_driver() -> None:
     clock = VirtualClock(0.0)
     script = [*beats(250), adk_text(GUI_REPLY), Break()]
-    server = FakeServer(clock, script, [(380.0, DRAFT_AFTER)], asynchronous=True)
+    server = FakeServer(clock, script, [(380.0, AFTER)], asynchronous=True)
     views: list[tuple[float, View]] = []
     steps: list[Step] = []
 
     async def scenario() -> TurnResult:
         async with httpx.AsyncClient(transport=httpx.MockTransport(server.handler)) as http:
-            flow = recorded(run_turn(FakeCore(clock), "make it pop"), steps)  # type: ignore[arg-type]
+            flow = recorded(run_turn(make_core(clock), "make it pop"), steps)
             return await AsyncDriver(http, clock).run(
                 flow, lambda v: views.append((clock.now(), v))
             )
