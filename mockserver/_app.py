@@ -186,6 +186,8 @@ class _Instrument:
                 await self._respond(error, scope, tee, send, entry)
             else:
                 await self._safely(scope, tee, send, entry)
+            if entry.body_kind == "none" and not captured:
+                await _drain_small_body(scope, tee)
         finally:
             _finish_body(entry, captured)
             entry.completed = True
@@ -223,11 +225,12 @@ class _Instrument:
         self, scope: Scope, receive: Receive, send: Send, entry: JournalEntry | None
     ) -> None:
         started = False
+        noted = _watch(send, entry)
 
         async def watched(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
-            await _watch(send, entry)(message)
+            await noted(message)
 
         try:
             if entry is None or not await self._fault(scope, receive, watched, entry):
@@ -307,6 +310,20 @@ def _code_of(body: bytes) -> int | None:
     if isinstance(data.get("code"), int):
         return int(data["code"])
     return 0 if data.get("success") is True else None
+
+
+async def _drain_small_body(scope: Scope, receive: Receive) -> None:
+    """Read a small body that the endpoint ignored, so that the journal shows it.
+
+    Only a declared ``Content-Length`` up to the journal's cap is read: never an open-ended body.
+    """
+    length = dict(scope["headers"]).get(b"content-length", b"")
+    if not length.isdigit() or not 0 < int(length) <= BODY_TEXT_CAP:
+        return
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _finish_body(entry: JournalEntry, captured: bytearray) -> None:

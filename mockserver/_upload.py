@@ -117,6 +117,8 @@ class _Reader:
         raw = options.get(b"filename")
         part.content_type = part.headers.get("content-type")
         if raw is not None:
+            if part.name != _FIELD:
+                raise bad_request(f"files go in the multipart field {_FIELD!r}, not {part.name!r}")
             part.filename = sanitize_filename(raw.decode("utf-8", "replace"))
             if contract.file_type_of(part.filename) is None:
                 raise _unsupported(part.filename)
