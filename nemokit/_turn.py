@@ -65,6 +65,14 @@ __all__ = ["TurnOutcome", "TurnPolicy", "TurnResult", "run_turn"]
 #: and no change arrived), ``failed`` (an error event in the stream).
 TurnOutcome = Literal["replied", "silent", "recovered", "stalled", "timed_out", "lost", "failed"]
 
+#: How the stream part of a turn ended: it closed, it broke, or the turn gave up on it.
+_Ending = Literal["closed", "broken", "failed", "stalled", "timed_out"]
+_GIVEN_UP: dict[str, TurnOutcome] = {
+    "failed": "failed",
+    "stalled": "stalled",
+    "timed_out": "timed_out",
+}
+
 NOT_RESENT = "Your message was not sent again, so nothing was charged twice."
 _NOISE = re.compile(re.escape(contract.NOISE_PHRASE), re.IGNORECASE)
 _SENTENCE_END = frozenset(".!?…。！？:;")
@@ -204,7 +212,7 @@ class _Listener:
             self.last_shown = now
         return views
 
-    def on_tick(self, now: float) -> tuple[list[View], TurnOutcome | None]:
+    def on_tick(self, now: float) -> tuple[list[View], _Ending | None]:
         """After a chunk: the limit, then a stall, then whether "Still working" is due."""
         if now - self.opened >= self.policy.limit:
             return [], "timed_out"
@@ -250,8 +258,10 @@ def run_turn(
     return (yield from _conclude(ending, listener, core, before, policy))
 
 
-def _listen(response: httpx.Response, listener: _Listener, core: Core) -> Generator[Step, Any, str]:
-    """Read the stream until it ends; returns ``closed``, ``broken`` or a :data:`TurnOutcome`."""
+def _listen(
+    response: httpx.Response, listener: _Listener, core: Core
+) -> Generator[Step, Any, _Ending]:
+    """Read the stream until it ends (closed or broken) or the turn is given up."""
     decoder = SSEDecoder()
     while True:
         try:
@@ -279,7 +289,7 @@ def _close(response: httpx.Response) -> Flow[None]:
 
 
 def _conclude(
-    ending: str, listener: _Listener, core: Core, before: SessionState, policy: TurnPolicy
+    ending: _Ending, listener: _Listener, core: Core, before: SessionState, policy: TurnPolicy
 ) -> Flow[TurnResult]:
     """Turn how the stream ended into the last views and the result."""
     changes: tuple[str, ...] = ()
@@ -290,7 +300,7 @@ def _conclude(
     elif ending == "broken":
         outcome, changes = yield from _recover(core, before, policy)
     else:
-        outcome = ending  # type: ignore[assignment]
+        outcome = _GIVEN_UP[ending]
         yield Show(_problem(outcome, listener, policy))
     transcript = listener.transcript
     return TurnResult(
