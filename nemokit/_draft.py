@@ -269,18 +269,14 @@ def _pairs(
     before: tuple[Segment, ...], after: tuple[Segment, ...]
 ) -> Iterator[tuple[Segment | None, Segment | None]]:
     """Segments matched by id when they have one, else by position among those without."""
-    by_id = {s.id: s for s in before if s.id is not None}
-    loose = [s for s in before if s.id is None]
-    used: set[str] = set()
+    by_id: dict[str, list[Segment]] = {}
+    for segment in before:  # a list per id: a server may repeat one
+        by_id.setdefault(segment.id or "", []).append(segment)
+    loose = by_id.pop("", [])
     for segment in after:
-        if segment.id is not None:
-            match = by_id.get(segment.id)
-            used.add(segment.id)
-        else:
-            match = loose.pop(0) if loose else None
-        yield match, segment
-    yield from ((s, None) for s in before if s.id is not None and s.id not in used)
-    yield from ((s, None) for s in loose)
+        pool = by_id.get(segment.id, []) if segment.id is not None else loose
+        yield (pool.pop(0) if pool else None), segment
+    yield from ((s, None) for pool in (*by_id.values(), loose) for s in pool)
 
 
 def _segment_changes(old: Segment, new: Segment, track: Track) -> Iterator[str]:
