@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -108,7 +108,7 @@ def _problem(error: BaseException, core: Core | None) -> Problem:
     if isinstance(error, (LocalUnsupportedFileType, LocalFileTooLarge)):
         return _file_problem(error.code, error.filename)
     if isinstance(error, ConfigurationError):
-        return Problem(f"{error} Fix that and try again.")
+        return Problem(f"{_sentence(str(error))} Fix that and try again.")
     if isinstance(error, (NemoConnectionError, httpx.TransportError)):
         where = core.config.api_url if core is not None else "the Nemo API"
         return Problem(
@@ -243,6 +243,12 @@ def _turn_problem(error: TurnError) -> Problem:
     )
 
 
+def _sentence(text: str) -> str:
+    text = text.strip() or "Something in the request was not right"
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _web_url(core: Core | None) -> str:
     return core.config.web_url if core is not None else contract.DEFAULT_WEB_URL
 
@@ -273,8 +279,11 @@ class _Conversation:
         *,
         dest: str | os.PathLike[str] | None = None,
         policy: ExportPolicy = ExportPolicy(),  # noqa: B008 (a frozen value)
+        on_submitted: Callable[[str], None] | None = None,
     ) -> None:
         self.core = core
+        #: Called with a render's id as soon as it is accepted (to resume it after a crash).
+        self.on_submitted = on_submitted
         #: Where exports are saved (``None``: only the URL is shown).
         self.dest = dest
         self.policy = policy
@@ -328,7 +337,9 @@ class _Conversation:
             return True
         turn.done.add(step.action)
         if step.action is Action.EXPORT:
-            self.last_export = yield from export(self.core, dest=self.dest, policy=self.policy)
+            self.last_export = yield from export(
+                self.core, dest=self.dest, policy=self.policy, on_submitted=self.on_submitted
+            )
         elif step.action is Action.CREDITS:
             yield from self._credits()
         else:
@@ -414,8 +425,9 @@ class Conversation(_Conversation):
         *,
         dest: str | os.PathLike[str] | None = None,
         policy: ExportPolicy = ExportPolicy(),  # noqa: B008 (a frozen value)
+        on_submitted: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(nemo.core, dest=dest, policy=policy)
+        super().__init__(nemo.core, dest=dest, policy=policy, on_submitted=on_submitted)
         self.nemo = nemo
 
     def connect(self) -> Iterator[View]:
@@ -446,8 +458,9 @@ class AsyncConversation(_Conversation):
         *,
         dest: str | os.PathLike[str] | None = None,
         policy: ExportPolicy = ExportPolicy(),  # noqa: B008 (a frozen value)
+        on_submitted: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(nemo.core, dest=dest, policy=policy)
+        super().__init__(nemo.core, dest=dest, policy=policy, on_submitted=on_submitted)
         self.nemo = nemo
 
     async def connect(self) -> AsyncIterator[View]:

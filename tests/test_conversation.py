@@ -19,6 +19,7 @@ from test_export import (
     API,
     CLAIM,
     TOKEN,
+    VIDEO_BYTES,
     WEB,
     FakeAPI,
     adk_text,
@@ -40,6 +41,7 @@ from nemokit._conversation import (
 from nemokit._core import Core
 from nemokit._draft import Timeline
 from nemokit._errors import (
+    ConfigurationError,
     FileTooLarge,
     LocalFileTooLarge,
     LocalUnsupportedFileType,
@@ -191,6 +193,22 @@ def test_export_runs_the_export_flow_without_the_agent(
     assert registered.last_export.outcome == "completed"
 
 
+def test_export_saves_to_dest_and_reports_the_render_id(
+    api: FakeAPI, tmp_path: pathlib.Path
+) -> None:
+    ids: list[str] = []
+    with api.client() as nemo:
+        conversation = Conversation(nemo, dest=tmp_path, on_submitted=ids.append)
+        views = say(conversation, "send me the video")
+
+    ready = views[-1]
+    assert isinstance(ready, VideoReady)
+    assert ready.path is not None
+    assert pathlib.Path(ready.path).parent == tmp_path
+    assert pathlib.Path(ready.path).read_bytes() == VIDEO_BYTES
+    assert ids == [json.loads(api.submits()[0][1].content)["id"]]
+
+
 def test_anything_else_is_one_turn(api: FakeAPI, registered: Conversation) -> None:
     api.agent = replies("Added a warm colour grade.")
     views = say(registered, "make it warmer")
@@ -221,9 +239,10 @@ def test_compound_request_is_one_turn_then_the_export(
     assert turn_at < submit_at
     kinds = [type(v) for v in views]
     assert kinds.index(Reply) < kinds.index(Progress) < kinds.index(VideoReady)
+    render_id = json.loads(api.submits()[0][1].content)["id"]
     assert views[-1] == VideoReady(
         "✅ Video ready!",
-        url=registered.last_export.url if registered.last_export else "",
+        url=f"{API}/api/render/proxy/{render_id}/download",
         project_url=f"{WEB}/workspace/claim?ct={CLAIM}",
     )
     assert_no_secret(views)
@@ -282,7 +301,9 @@ def test_billing_checks_the_credits(api: FakeAPI, registered: Conversation) -> N
 def test_drag_is_sent_as_one_follow_up_turn_and_never_loops(
     api: FakeAPI, registered: Conversation
 ) -> None:
-    api.agent = replies("Drag the title to 2s in the timeline.")  # says it every time
+    seconds = iter(range(2, 50))
+    # The agent asks for another drag after every turn, each time a new one.
+    api.agent = lambda _m: [adk_text(f"Drag the title to {next(seconds)}s in the timeline.")]
     say(registered, "move the title later")
 
     assert api.turns() == ["move the title later", "Move the title to 2s"]
@@ -423,6 +444,7 @@ def core(api: FakeAPI) -> Iterator[Core]:
         (TurnStalled("stalled"), "not sent again"),
         (TurnLost("lost"), "not sent again"),
         (KeyError("surprise"), "Something went wrong"),
+        (ConfigurationError("the message is empty"), "The message is empty. Fix that"),
     ],
 )
 def test_problem_for_says_what_to_do(core: Core, error: BaseException, expected: str) -> None:
