@@ -303,7 +303,7 @@ def _watch(send: Send, entry: JournalEntry | None) -> Send:
 def _code_of(body: bytes) -> int | None:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -333,6 +333,6 @@ def _finish_body(entry: JournalEntry, captured: bytearray) -> None:
     text = bytes(captured).decode("utf-8", "replace")
     try:
         entry.body, entry.body_kind = json.loads(text), "json"
-    except ValueError:
+    except (ValueError, RecursionError):
         full = len(captured) < BODY_TEXT_CAP
         entry.body, entry.body_kind = text, "text" if full else "truncated"
