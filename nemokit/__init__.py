@@ -47,6 +47,7 @@ from ._events import (
     is_visible,
 )
 from ._sse import SSEComment, SSEDecoder, SSEEvent, decode_all
+from ._turn import TurnOutcome, TurnPolicy, TurnResult, run_turn
 from ._views import (
     Changes,
     CreditsView,
@@ -103,6 +104,9 @@ __all__ = [
     "TurnError",
     "TurnEvent",
     "TurnLost",
+    "TurnOutcome",
+    "TurnPolicy",
+    "TurnResult",
     "TurnStalled",
     "TurnTimedOut",
     "UnexpectedResponse",
@@ -118,4 +122,5 @@ __all__ = [
     "decode_all",
     "interpret",
     "is_visible",
+    "run_turn",
 ]
