@@ -24,14 +24,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from nemokit import contract
 
 from ._agent import TurnScript, plan_turn
-from ._errors import ApiError, bad_request, ok, render_ok
+from ._errors import ApiError, bad_request, ok
+from ._media import tiny_mp4
+from ._render import RenderJob, new_render_job
 from ._state import Account, iso_time
 from ._stream import play_turn
 
 if TYPE_CHECKING:
     from ._app import MockServer
     from ._journal import JournalEntry
-    from ._render import RenderJob
 
 __all__ = ["JSON_BODY_LIMIT", "mock_of", "read_json", "require_account", "take"]
 
@@ -229,10 +230,7 @@ async def submit_render(request: Request) -> Response:
     session = server.state.session_of(account, take(body, "sessionId", "session_id"))
     now, config = server.clock.now(), server.config
 
-    from ._render import new_render_job
-
     def make() -> RenderJob:
-        seed = config.seed + int(session.session_id) % 1_000_003
         return new_render_job(
             render_id,
             session.session_id,
@@ -240,37 +238,28 @@ async def submit_render(request: Request) -> Response:
             draft,
             output,
             now=now,
-            seed=seed,
+            seed=config.seed,
             config=config,
         )
 
     job, _ = server.state.submit_render(account, session, render_id, make)
-    status, progress = job.status_at(now)
-    return render_ok({"id": job.id, "status": status.value, "progress": progress})
+    return JSONResponse(job.submitted(now))
 
 
 def render_view(request: Request, job: RenderJob) -> Response:
-    """A job's status in the configured shape (default: both shapes at once)."""
+    """A job's status in the configured shape: ``both`` (default), ``nested`` or ``flat``.
+
+    ``config.extra["render_status_shape"]`` picks the variant; ``nested`` is only
+    ``{"success", "data"}``, ``flat`` only the top-level ``taskId/status/progress/output``.
+    """
     server = mock_of(request)
-    status, progress = job.status_at(server.clock.now())
-    done = status is contract.RenderStatus.COMPLETED
-    url = str(request.base_url).rstrip("/") + contract.PATH_DOWNLOAD.format(id=job.id)
-    data = {
-        "id": job.id,
-        "status": status.value,
-        "progress": progress,
-        "outputUrl": url if done else None,
-        "createdAt": iso_time(server.config, job.created_at),
-        "completedAt": iso_time(server.config, job.created_at + job.total) if done else None,
-    }
-    output = {**job.output, "url": data["outputUrl"]}
+    body = job.describe(server.clock.now(), str(request.base_url))
     shape = server.config.extra.get("render_status_shape", "both")
     if shape == "nested":
-        return render_ok(data)
-    top = {"taskId": job.id, "status": status.value, "progress": progress, "output": output}
+        return JSONResponse({"success": True, "data": body["data"]})
     if shape == "flat":
-        return JSONResponse({"success": True, **top})
-    return render_ok(data, **top)
+        return JSONResponse({k: v for k, v in body.items() if k != "data"})
+    return JSONResponse(body)
 
 
 async def render_status(request: Request) -> Response:
@@ -283,13 +272,10 @@ async def cancel_render(request: Request) -> Response:
     account = require_account(request)
     server = mock_of(request)
     job = server.state.cancel_render(account, _render_id(request.path_params["id"]))
-    status, progress = job.status_at(server.clock.now())
-    return render_ok({"id": job.id, "status": status.value, "progress": progress})
+    return JSONResponse(job.submitted(server.clock.now()))
 
 
 async def download(request: Request) -> Response:
-    from ._media import tiny_mp4
-
     server = mock_of(request)
     render_id = _render_id(request.path_params["id"])
     job = server.state.render_for_download(render_id)

@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 _WEEK = contract.TOKEN_TTL
-_ACTIVE = (contract.RenderStatus.PENDING, contract.RenderStatus.PROCESSING)
 
 
 def iso_time(config: MockConfig, when: float) -> str:
@@ -376,7 +375,7 @@ class MockState:
                     raise ApiError(409, f"render id {render_id} is already in use; pick another id")
                 return existing, False
             for job in self._renders.values():
-                if job.session_id == session.session_id and job.status_at(now)[0] in _ACTIVE:
+                if job.session_id == session.session_id and job.is_active(now):
                     raise ApiError(
                         409,
                         f"session {session.session_id} already has an active export "
@@ -400,8 +399,7 @@ class MockState:
         now = self.now()
         with self._lock:
             job = self.render_of(account, render_id)
-            if job.cancelled_at is None and job.status_at(now)[0] in _ACTIVE:
-                job.cancelled_at = now
+            job.cancel(now)
             return job
 
     def render_for_download(self, render_id: str) -> RenderJob | None:

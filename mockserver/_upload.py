@@ -35,6 +35,7 @@ from nemokit import contract
 
 from ._endpoints import entry_of, mock_of, read_object, require_account, take
 from ._errors import ApiError, bad_request, ok
+from ._media import sniff
 
 __all__ = ["HEAD_BYTES", "MAX_FILES", "OVERHEAD", "sanitize_filename", "upload"]
 
@@ -144,8 +145,6 @@ class _Reader:
 def _describe(
     request: Request, sid: str, filename: str, head: bytes, size: int, digest: str
 ) -> dict[str, Any]:
-    from ._media import sniff
-
     meta = sniff(filename, head, size)
     base = str(request.base_url).rstrip("/")
     quoted = urllib.parse.quote(filename)
