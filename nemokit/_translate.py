@@ -256,16 +256,19 @@ def _runs(clauses: list[str], separators: list[str], gui: list[bool]) -> Iterato
 
 
 def _sentences(text: str) -> Iterator[tuple[str, str, str]]:
-    """``(list marker, sentence, the whitespace after it)``; joined they give ``text`` back."""
-    for line in text.splitlines(keepends=True):
-        marker = _MARKER.match(line)
+    """``(list marker, sentence, the whitespace after it)``; joined they give ``text`` back.
+
+    The whitespace after a sentence takes blank lines with it, so a dropped sentence can take
+    its own line breaks away without eating its neighbours'."""
+    at, line_start = 0, True
+    while at < len(text):
+        marker = _MARKER.match(text, at) if line_start else None
         prefix = marker.group() if marker else ""
-        rest = line[len(prefix) :]
-        for match in _SENTENCE.finditer(rest):
-            if match.end() == match.start():
-                break
-            yield prefix, match.group("body"), match.group("gap")
-            prefix = ""
+        match = _SENTENCE.match(text, at + len(prefix))
+        if match is None or match.end() == at:
+            break
+        yield prefix, match.group("body"), match.group("gap")
+        at, line_start = match.end(), "\n" in match.group("gap")
 
 
 def translate(text: str) -> Translation:
