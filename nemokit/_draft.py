@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import TrackType
+from .contract import SEGMENT_FIELDS, TrackType
 
 __all__ = ["Segment", "Timeline", "Track", "diff", "diff_drafts", "diff_state"]
 
@@ -33,11 +33,12 @@ _LABELS: dict[int, str] = {
 UNKNOWN_TYPE = -1
 
 # The mock's names first (contract.SEGMENT_FIELDS), then aliases a real server might use.
-_START = ("start", "start_ms", "st")
-_DURATION = ("duration", "duration_ms", "dur")
-_SOURCE = ("source", "src", "name")
-_TEXT = ("text", "content")
-_VOLUME = ("volume", "vol")
+_ID, _START_KEY, _DURATION_KEY, _SOURCE_KEY, _TEXT_KEY, _VOLUME_KEY, _TRANSITION = SEGMENT_FIELDS
+_START = (_START_KEY, "start_ms", "st")
+_DURATION = (_DURATION_KEY, "duration_ms", "dur")
+_SOURCE = (_SOURCE_KEY, "src", "name")
+_TEXT = (_TEXT_KEY, "content")
+_VOLUME = (_VOLUME_KEY, "vol")
 
 
 # --- reading junk safely ----------------------------------------------------------------------
@@ -113,13 +114,13 @@ class Segment:
         if _number(duration) is None and _number(raw.get("end")) is not None:
             duration = max(0, _ms(raw.get("end")) - start)
         return cls(
-            id=_ident(raw.get("id")),
+            id=_ident(raw.get(_ID)),
             start_ms=start,
             duration_ms=_ms(duration),
             source=_text(_first(raw, _SOURCE)),
             text=_text(_first(raw, _TEXT)),
             volume=_number(_first(raw, _VOLUME)),
-            transition=_transition(raw.get("transition")),
+            transition=_transition(raw.get(_TRANSITION)),
         )
 
 
