@@ -195,11 +195,16 @@ def test_multipart_uploads_are_summarised_part_by_part(tmp_path: pathlib.Path) -
 def test_a_streaming_request_body_is_recorded_even_if_the_server_reads_part(
     tmp_path: pathlib.Path,
 ) -> None:
-    def refuse_unread(request: httpx.Request) -> httpx.Response:
-        next(iter(request.stream))  # type: ignore[call-overload]  # read one chunk, then refuse
-        return httpx.Response(413, json={"code": 4002})
+    class RefuseAfterOneChunk(httpx.BaseTransport):
+        """A server that refuses an upload after its first chunk (MockTransport reads it all)."""
 
-    transport = RecordingTransport(httpx.MockTransport(refuse_unread), tmp_path / "c.json")
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            stream = request.stream
+            assert isinstance(stream, httpx.SyncByteStream)
+            assert next(iter(stream)) == b"ab"
+            return httpx.Response(413, json={"code": 4002})
+
+    transport = RecordingTransport(RefuseAfterOneChunk(), tmp_path / "c.json")
     client = httpx.Client(transport=transport)
     client.post("http://api.test/upload", content=iter([b"ab", b"cd", b"ef"]))
     body = transport.cassette.interactions[0].request.body

@@ -96,7 +96,7 @@ def test_find_secrets_sees_tokens_and_claim_tokens_but_not_placeholders() -> Non
 
 
 _SUFFIX = st.text(alphabet="abcXYZ019_-", min_size=1, max_size=20)
-_NOISE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_NOISE = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30)
 
 
 @given(

@@ -284,7 +284,9 @@ def test_a_miss_names_the_nearest_request_and_the_body_key_that_differed() -> No
     assert 'body key output.quality: "high" recorded, "low" sent' in message
     assert "body key token only sent" in message
     assert find_secrets(message) == []
-    assert not isinstance(miss, httpx.TransportError)  # a client's network handling can't eat it
+    assert (
+        httpx.TransportError not in type(miss).__mro__
+    )  # a client's network handling can't eat it
 
 
 def test_a_miss_names_a_differing_query_key_and_prefers_the_same_path() -> None:
@@ -362,7 +364,7 @@ def test_async_replay_waits_with_asleep() -> None:
 def test_a_cut_stream_replays_its_events_then_breaks() -> None:
     router = build_router(_stream_cassette(cut=True))
     client = httpx.Client(transport=httpx.MockTransport(router.handler))
-    chunks = []
+    chunks: list[bytes] = []
     with (
         pytest.raises(httpx.RemoteProtocolError, match="recorded stream was cut"),
         client.stream("POST", "http://h/run_sse") as response,
