@@ -7,6 +7,7 @@ Runs against ``FakeAPI`` (an ``httpx.MockTransport`` handler speaking the contra
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import pathlib
 from collections.abc import Callable, Iterator
@@ -529,3 +530,58 @@ def test_async_errors_are_views_too(api: FakeAPI) -> None:
     views = asyncio.run(main())
     assert isinstance(views[-1], Problem)
     assert views[-1].link == REGISTER
+
+
+# --- against the real mock --------------------------------------------------------------------
+
+
+def test_quick_edit_workflow_against_the_mock(tmp_path: pathlib.Path) -> None:
+    """The guide's "Quick edit": upload → "trim the pauses, add transitions, and export a
+    shareable link" → the MP4, against the mock in process, judged by its journal."""
+    from mockserver._app import MockServer
+    from mockserver._config import MockConfig
+
+    clock = VirtualClock()
+    server = MockServer(MockConfig(seed=3, silent_rate=0.0, noise_rate=0.0), clock)
+    base = "http://mock.test"
+
+    async def main() -> tuple[list[View], list[View]]:
+        async with AsyncNemo(
+            api_url=base,
+            web_url=WEB,
+            client_id="conversation-test",
+            transport=httpx.ASGITransport(app=server.app),
+            clock=clock,
+            env={},
+        ) as nemo:
+            conversation = AsyncConversation(nemo, dest=tmp_path)
+            uploaded = [v async for v in conversation.say("upload https://media.test/talk.mp4")]
+            edited = [v async for v in conversation.say(COMPOUND)]
+            return uploaded, edited
+
+    uploaded, edited = asyncio.run(main())
+
+    assert of(Uploaded, uploaded)[0].files == ("talk.mp4",)
+    turns = server.journal.entries(path=contract.PATH_RUN_SSE)
+    assert [t.body["new_message"]["parts"][0]["text"] for t in turns] == [
+        "trim the pauses, add transitions"
+    ]
+    submits = [e for e in server.journal.entries(path=contract.PATH_RENDER) if e.method == "POST"]
+    assert len(submits) == 1
+    assert submits[0].time >= turns[0].time
+    polls = [
+        e.time
+        for e in server.journal.entries()
+        if e.method == "GET" and e.path.startswith(contract.PATH_RENDER + "/")
+    ]
+    times = [submits[0].time, *polls]
+    assert 1 <= len(polls) <= contract.MAX_RENDER_POLLS
+    assert all(b - a >= contract.RENDER_POLL_INTERVAL for a, b in itertools.pairwise(times))
+    ready = edited[-1]
+    assert isinstance(ready, VideoReady), edited
+    assert ready.path is not None
+    assert pathlib.Path(ready.path).stat().st_size > 0
+    assert ready.project_url is not None
+    assert ready.project_url.startswith(f"{WEB}/workspace/claim?ct=")
+    assert of(Reply, edited)
+    assert_no_secret(uploaded + edited)
