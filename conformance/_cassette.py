@@ -13,7 +13,7 @@ event per line, UTF-8 text as is)::
                       "headers": {"authorization": "Bearer <TOKEN_1>", ...},
                       "body": {"json": {...}}},
           "response": {"status": 200, "headers": {"content-type": "text/event-stream"},
-                       "body": null, "cut": false, "client_closed": false,
+                       "body": null, "cut": false,
                        "events": [
                          {"raw": "data: {...}\\n\\n", "t": 0.5},
                          {"raw": ": ping\\n\\n", "t": 15.0}

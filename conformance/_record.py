@@ -370,7 +370,12 @@ class Recorder:
         self.base = base if base is not None else Cassette(recorded_with=_version())
         self.path = pathlib.Path(path) if path is not None else None
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.redactor = redactor if redactor is not None else Redactor()
+        if redactor is None:
+            # Continue the base cassette's numbering: a new secret must not reuse <TOKEN_1>.
+            redactor = Redactor()
+            if self.base.interactions:
+                redactor.continue_after(json.dumps(self.base.to_json()))
+        self.redactor = redactor
         self._origin = self.clock.now()
         self._slots: list[Interaction | None] = []
         self._lock = threading.Lock()

@@ -512,9 +512,6 @@ def build_router(
     fresh = Cassette(recorded_with=_version())
     playable = loaded if mode is RecordMode.NEW_EPISODES and loaded is not None else fresh
     base = playable if mode is RecordMode.NEW_EPISODES else _metadata_only(loaded, fresh)
-    if redactor is None:
-        redactor = Redactor()
-        redactor.continue_after(_placeholder_text(base))
     recorder = Recorder(base, path=path, clock=clock, redactor=redactor)
     return CassetteRouter(
         playable, source=source, mode=mode, recorder=recorder, real=real, clock=clock,
@@ -538,10 +535,6 @@ def _metadata_only(loaded: Cassette | None, fresh: Cassette) -> Cassette:
     if loaded is None:
         return fresh
     return replace(loaded, interactions=(), recorded_with=fresh.recorded_with)
-
-
-def _placeholder_text(cassette: Cassette) -> str:
-    return json.dumps(cassette.to_json()) if cassette.interactions else ""
 
 
 def _version() -> str:
