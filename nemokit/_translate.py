@@ -82,7 +82,7 @@ _KINDS: Final[tuple[tuple[GuiKind, re.Pattern[str]], ...]] = tuple(
         (
             GuiKind.PREVIEW,
             (
-                _LEAD + r"preview(?![a-z]).*?(?:in|on)\s+(?:the\s+)?timeline(?![a-z])",
+                _LEAD + r"preview(?![a-z]).{0,60}?(?:in|on)\s+(?:the\s+)?timeline(?![a-z])",
                 r"时间线.{0,3}预览|预览.{0,6}时间线",
             ),
         ),
