@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import contract
 from ._clock import Clock, ScaledClock, SystemClock, VirtualClock
+from ._draft import Segment, Timeline, Track, diff_drafts, diff_state
 from ._errors import (
     APIError,
     ClientIdMissing,
@@ -46,7 +47,9 @@ from ._events import (
     interpret,
     is_visible,
 )
+from ._routing import Action, Route, route
 from ._sse import SSEComment, SSEDecoder, SSEEvent, decode_all
+from ._translate import GuiAction, GuiKind, Translation, translate
 from ._turn import TurnOutcome, TurnPolicy, TurnResult, run_turn
 from ._views import (
     Changes,
@@ -66,12 +69,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "Action",
     "Changes",
     "ClientIdMissing",
     "Clock",
     "ConfigurationError",
     "CreditsView",
     "FileTooLarge",
+    "GuiAction",
+    "GuiKind",
     "Heartbeat",
     "LocalFileTooLarge",
     "LocalUnsupportedFileType",
@@ -88,19 +94,24 @@ __all__ = [
     "RenderFailed",
     "RenderTimedOut",
     "Reply",
+    "Route",
     "SSEComment",
     "SSEDecoder",
     "SSEEvent",
     "ScaledClock",
+    "Segment",
     "ServerError",
     "SessionNotFound",
     "StreamError",
     "SystemClock",
     "TextEvent",
+    "Timeline",
     "TokenInvalid",
     "ToolCall",
     "ToolResult",
+    "Track",
     "Tracks",
+    "Translation",
     "TurnError",
     "TurnEvent",
     "TurnLost",
@@ -120,7 +131,11 @@ __all__ = [
     "__version__",
     "contract",
     "decode_all",
+    "diff_drafts",
+    "diff_state",
     "interpret",
     "is_visible",
+    "route",
     "run_turn",
+    "translate",
 ]
