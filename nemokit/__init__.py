@@ -8,7 +8,12 @@ taking ``transport=`` and ``clock=``. ``nemokit.contract`` holds the API contrac
 from __future__ import annotations
 
 from . import contract
+from ._async_client import AsyncNemo
+from ._client import Nemo
 from ._clock import Clock, ScaledClock, SystemClock, VirtualClock
+from ._config import Config
+from ._conversation import AsyncConversation, Conversation, problem_for
+from ._core import Core
 from ._draft import Segment, Timeline, Track, diff_drafts, diff_state
 from ._errors import (
     APIError,
@@ -47,6 +52,8 @@ from ._events import (
     interpret,
     is_visible,
 )
+from ._export import ExportPolicy, ExportResult, export
+from ._models import Credits, RenderJob, SessionInfo, SessionState, TokenInfo, UploadedFile
 from ._routing import Action, Route, route
 from ._sse import SSEComment, SSEDecoder, SSEEvent, decode_all
 from ._translate import GuiAction, GuiKind, Translation, translate
@@ -70,17 +77,26 @@ __version__ = "0.1.0"
 __all__ = [
     "APIError",
     "Action",
+    "AsyncConversation",
+    "AsyncNemo",
     "Changes",
     "ClientIdMissing",
     "Clock",
+    "Config",
     "ConfigurationError",
+    "Conversation",
+    "Core",
+    "Credits",
     "CreditsView",
+    "ExportPolicy",
+    "ExportResult",
     "FileTooLarge",
     "GuiAction",
     "GuiKind",
     "Heartbeat",
     "LocalFileTooLarge",
     "LocalUnsupportedFileType",
+    "Nemo",
     "NemoConnectionError",
     "NemoError",
     "Notice",
@@ -92,6 +108,7 @@ __all__ = [
     "RateLimited",
     "RenderError",
     "RenderFailed",
+    "RenderJob",
     "RenderTimedOut",
     "Reply",
     "Route",
@@ -101,11 +118,14 @@ __all__ = [
     "ScaledClock",
     "Segment",
     "ServerError",
+    "SessionInfo",
     "SessionNotFound",
+    "SessionState",
     "StreamError",
     "SystemClock",
     "TextEvent",
     "Timeline",
+    "TokenInfo",
     "TokenInvalid",
     "ToolCall",
     "ToolResult",
@@ -125,6 +145,7 @@ __all__ = [
     "UnsupportedFileType",
     "UploadRejected",
     "Uploaded",
+    "UploadedFile",
     "VideoReady",
     "View",
     "VirtualClock",
@@ -133,8 +154,10 @@ __all__ = [
     "decode_all",
     "diff_drafts",
     "diff_state",
+    "export",
     "interpret",
     "is_visible",
+    "problem_for",
     "route",
     "run_turn",
     "translate",
