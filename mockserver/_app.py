@@ -326,13 +326,17 @@ async def _drain_small_body(scope: Scope, receive: Receive) -> None:
             return
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _finish_body(entry: JournalEntry, captured: bytearray) -> None:
     """Fill the body from the raw bytes when no endpoint recorded a parsed one."""
     if entry.body_kind != "none" or not captured:
         return
     text = bytes(captured).decode("utf-8", "replace")
     try:
-        entry.body, entry.body_kind = json.loads(text), "json"
+        entry.body, entry.body_kind = json.loads(text, parse_constant=_no_constant), "json"
     except (ValueError, RecursionError):
         full = len(captured) < BODY_TEXT_CAP
         entry.body, entry.body_kind = text, "text" if full else "truncated"

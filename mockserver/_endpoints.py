@@ -81,7 +81,9 @@ async def read_json(request: Request, *, limit: int = JSON_BODY_LIMIT) -> Any:
     if media.startswith("multipart/"):
         raise bad_request(f"expected a JSON body (application/json), got {media}", status=415)
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
+    if length is not None and not length.isdigit():
+        raise bad_request(f"Content-Length must be a number of bytes, got {length[:40]!r}")
+    if length is not None and int(length) > limit:
         raise bad_request(f"the body is {length} bytes; a JSON body may have {limit}", status=413)
     body = bytearray()
     async for chunk in request.stream():

@@ -149,3 +149,10 @@ def test_admin_unknown_route_and_method() -> None:
     response = api.request("DELETE", "/__admin/clock")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_journal_of_a_body_with_nan_stays_readable() -> None:
+    api = Api()
+    api.post("/nowhere", content=b'{"x": NaN}')
+    entry = api.get("/__admin/requests").json()["requests"][0]
+    assert (entry["body"], entry["body_kind"]) == ('{"x": NaN}', "text")

@@ -196,3 +196,13 @@ def test_http_status_style_keeps_bad_input_at_400() -> None:
     token, _ = api.token()
     response = api.post(contract.PATH_SESSION, token=token, content=b"{")
     assert (response.status_code, response.json()["code"]) == (400, 400)
+
+
+def test_a_content_length_that_is_not_a_number_is_400() -> None:
+    api = Api()
+    token, _ = api.token()
+    response = api.post(
+        contract.PATH_SESSION, token=token, content=b"{}", headers={"Content-Length": "abc"}
+    )
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["message"]
