@@ -45,6 +45,12 @@ class MockConfig:
     epoch: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
     #: Multiply every agent duration (turns, renders) by this; 1.0 is the contract's timing.
     duration_scale: float = 1.0
+    #: The render status body: ``both`` shapes at once (the contract's mock default), only the
+    #: ``nested`` ``data`` object, or only the ``flat`` top-level fields.
+    render_status_shape: str = "both"
+    #: The upload answer's list: ``files`` with ``cdn_url`` (default) or ``uploaded_files`` with
+    #: ``url`` (the variant a robust client must also read).
+    upload_list: str = "files"
     #: Extra fields a test may use; ignored by the mock.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -59,6 +65,11 @@ _ENUMS: dict[str, type[Any]] = {
     "heartbeat_form": contract.HeartbeatForm,
 }
 _RATES = ("silent_rate", "noise_rate", "render_fail_rate")
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "render_status_shape": ("both", "nested", "flat"),
+    "upload_list": ("files", "uploaded_files"),
+}
+_BOOLS = ("partial_text", "admin")
 
 
 def _coerce(changes: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +98,14 @@ def validated(config: MockConfig) -> MockConfig:
         raise ValueError(f"heartbeat_interval must be positive, got {config.heartbeat_interval!r}")
     if not isinstance(config.duration_scale, (int, float)) or config.duration_scale <= 0:
         raise ValueError(f"duration_scale must be positive, got {config.duration_scale!r}")
+    for name, allowed in _CHOICES.items():
+        if getattr(config, name) not in allowed:
+            raise ValueError(
+                f"{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}"
+            )
+    for name in _BOOLS:
+        if not isinstance(getattr(config, name), bool):
+            raise ValueError(f"{name} must be true or false, got {getattr(config, name)!r}")
     for name in ("seed", "initial_credits", "token_limit_per_ip"):
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -251,12 +251,12 @@ async def submit_render(request: Request) -> Response:
 def render_view(request: Request, job: RenderJob) -> Response:
     """A job's status in the configured shape: ``both`` (default), ``nested`` or ``flat``.
 
-    ``config.extra["render_status_shape"]`` picks the variant; ``nested`` is only
+    ``config.render_status_shape`` picks the variant; ``nested`` is only
     ``{"success", "data"}``, ``flat`` only the top-level ``taskId/status/progress/output``.
     """
     server = mock_of(request)
     body = job.describe(server.clock.now(), str(request.base_url))
-    shape = server.config.extra.get("render_status_shape", "both")
+    shape = server.config.render_status_shape
     if shape == "nested":
         return JSONResponse({"success": True, "data": body["data"]})
     if shape == "flat":

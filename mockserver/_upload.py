@@ -14,7 +14,7 @@ first :data:`HEAD_BYTES` of each file (for metadata sniffing) and a running SHA-
 
 Metadata goes to the session (``video_infos``); ``hash`` is the SHA-256 of the file's bytes (of
 the URL for URL uploads). The list is ``files`` (default) or, with
-``config.extra["upload_list"] == "uploaded_files"``, the variant ``uploaded_files`` with ``url``.
+``config.upload_list == "uploaded_files"``, the variant ``uploaded_files`` with ``url``.
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ async def upload(request: Request) -> Response:
             status=415,
         )
     server.state.add_uploads(session, files)
-    if server.config.extra.get("upload_list") == "uploaded_files":
+    if server.config.upload_list == "uploaded_files":
         renamed = [
             {**{k: v for k, v in f.items() if k != "cdn_url"}, "url": f["cdn_url"]} for f in files
         ]

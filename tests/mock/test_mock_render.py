@@ -73,7 +73,7 @@ def test_render_moves_to_completed_within_90_virtual_seconds_and_downloads() -> 
     ("shape", "top", "nested"), [("nested", False, True), ("flat", True, False)]
 )
 def test_status_shape_variants(shape: str, top: bool, nested: bool) -> None:
-    api = Api(extra={"render_status_shape": shape})
+    api = Api(render_status_shape=shape)
     token, sid = api.user()
     _submit(api, token, sid)
     body = _status(api, token).json()

@@ -165,7 +165,7 @@ def test_bad_url_uploads(body: dict[str, object], code: int) -> None:
 
 
 def test_upload_variant_names_the_list_uploaded_files_with_url() -> None:
-    api = Api(extra={"upload_list": "uploaded_files"})
+    api = Api(upload_list="uploaded_files")
     token, sid = api.user()
     data = api.upload(token, sid, ("a.png", b"\x89PNG")).json()["data"]
     assert data["uploaded_files"][0]["url"].startswith("http://mock.test/")
