@@ -1,0 +1,367 @@
+"""Runs one scenario against a target client on a backend and returns an :class:`Observation`.
+
+Backends:
+
+- ``mock``: a fresh :class:`~mockserver._app.MockServer` in process, sharing one
+  :class:`~nemokit.VirtualClock` with the client through the streaming in-process transport.
+  Nothing waits in real time; the mock's journal is the record of requests.
+- ``live``: the same mock served by uvicorn on ``127.0.0.1`` (a free port) with a
+  :class:`~nemokit.ScaledClock`, for clients in other processes (the driver protocol).
+- ``cassettes``: see :mod:`conformance._cassettes` (a recorded scenario replayed through the
+  replay router, whose log is the record of requests).
+
+The observation also holds what the client showed (per step), every log record emitted while it
+ran (DEBUG and up, httpx's included), the exceptions that escaped it, and what the mock's agent
+did in each turn (texts, noise, tool names, silent or not), read from the mock's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pathlib
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import httpx
+
+from mockserver._app import MockServer
+from mockserver._config import MockConfig
+from mockserver._journal import JournalEntry
+from mockserver._media import tiny_mp4
+from mockserver._transport import StreamingTransport
+from nemokit import contract
+from nemokit._clock import Clock, VirtualClock
+
+from ._model import (
+    REQUEST_KINDS,
+    Observation,
+    Request,
+    Scenario,
+    Shown,
+    Step,
+    TurnRecord,
+)
+
+__all__ = [
+    "AdapterFactory",
+    "ClientAdapter",
+    "LogCapture",
+    "journal_requests",
+    "mock_config",
+    "run_scenario",
+]
+
+#: The base URL the in-process client is pointed at (no network: the transport is the mock).
+IN_PROCESS_URL = "http://mock.nemokit.test"
+_TOKEN_CLIENT_ID = "conformance-user-token"
+
+
+class ClientAdapter(Protocol):
+    """A client under test, driven one user step at a time.
+
+    ``run_step`` does what the user did (say text, send files) and returns what the user would
+    see, in order; it should not raise (an exception that escapes is recorded and judged).
+    ``close`` releases what the client holds. A step with ``op == "restart"`` is handled by the
+    harness (the adapter is closed and a new one is made with the same config dir).
+    """
+
+    def run_step(self, step: Step) -> list[Shown]: ...
+
+    def close(self) -> None: ...
+
+
+#: ``factory(transport, clock, env, config_dir) -> adapter``. ``env`` holds ``NEMO_API_URL`` and,
+#: in the user-token mode, ``NEMO_TOKEN``; ``config_dir`` is where the client keeps its id.
+AdapterFactory = Callable[[httpx.BaseTransport, Clock, dict[str, str], pathlib.Path], ClientAdapter]
+
+
+def mock_config(scenario: Scenario) -> MockConfig:
+    """The mock's config for a scenario's server variant and faults."""
+    server = scenario.server
+    render_fail = any(f.kind == "render_failed" for f in scenario.faults)
+    return MockConfig().replace(
+        seed=server.seed,
+        error_style=server.error_style,
+        dialect=server.dialect,
+        heartbeat_form=server.heartbeat_form,
+        heartbeat_interval=server.heartbeat_interval,
+        silent_rate=server.silent_rate,
+        partial_text=server.partial_text,
+        noise_rate=server.noise_rate,
+        render_fail_rate=1.0 if render_fail else 0.0,
+    )
+
+
+def install_faults(server: MockServer, scenario: Scenario) -> None:
+    """Add the scenario's faults to the mock, in order."""
+    for fault in scenario.faults:
+        if fault.kind == "render_failed":
+            continue  # a config setting, not a rule
+        method, path = REQUEST_KINDS[fault.target]
+        fields: dict[str, Any] = {"method": method, "path": path, "times": fault.times}
+        if fault.kind == "status":
+            fields["status"] = fault.status
+        elif fault.kind == "code":
+            fields["code"] = fault.code
+        elif fault.kind == "drop":
+            fields["drop"] = True
+        elif fault.kind == "cut":
+            fields["cut_after"] = fault.cut_after or 0
+        elif fault.kind == "stall":
+            fields["stall"] = True
+        if fault.retry_after is not None:
+            fields["retry_after"] = fault.retry_after
+        server.faults.add(**fields)
+
+
+def materialise(step: Step, files_dir: pathlib.Path) -> Step:
+    """``step`` with its file names turned into absolute paths of files that now exist."""
+    if step.op != "upload":
+        return step
+    paths = []
+    for name in step.files:
+        path = files_dir / pathlib.Path(name).name
+        if not path.exists():
+            path.write_bytes(tiny_mp4() if name.endswith(".mp4") else b"not really media\n")
+        paths.append(str(path))
+    return Step("upload", step.text, tuple(paths))
+
+
+class LogCapture(logging.Handler):
+    """Every log record (DEBUG and up) while installed on the root logger, as text."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = f"{record.name} {record.levelname} {record.getMessage()}"
+        except Exception as exc:  # a bad format string is still evidence
+            text = f"{record.name} {record.levelname} {record.msg!r} (unformattable: {exc})"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" | {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        self.lines.append(text)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[LogCapture]:
+        root = logging.getLogger()
+        old_level = root.level
+        quiet = [logging.getLogger(n) for n in ("httpx", "httpcore", "nemokit", "mockserver")]
+        old = [(lg, lg.level) for lg in quiet]
+        root.addHandler(self)
+        root.setLevel(logging.DEBUG)
+        for lg in quiet:
+            lg.setLevel(logging.DEBUG)
+        try:
+            yield self
+        finally:
+            root.removeHandler(self)
+            root.setLevel(old_level)
+            for lg, level in old:
+                lg.setLevel(level)
+
+
+class _Run:
+    """The mutable parts of one run, turned into an :class:`Observation` at the end."""
+
+    def __init__(self) -> None:
+        self.shown: list[Shown] = []
+        self.errors: list[str] = []
+        self.step_times: list[tuple[float, float]] = []
+        self.step_seq: list[int] = []  # the journal's seq when each step started
+
+
+def _drive(
+    scenario: Scenario,
+    factory: AdapterFactory,
+    *,
+    make_transport: Callable[[], httpx.BaseTransport],
+    clock: Clock,
+    env: dict[str, str],
+    workdir: pathlib.Path,
+    journal_seq: Callable[[], int],
+) -> _Run:
+    run = _Run()
+    config_dir, files_dir = workdir / "config", workdir / "files"
+    config_dir.mkdir(exist_ok=True)
+    files_dir.mkdir(exist_ok=True)
+    adapter: ClientAdapter | None = None
+    try:
+        for index, step in enumerate(scenario.steps):
+            start = clock.now()
+            run.step_seq.append(journal_seq())
+            if step.op == "restart":
+                if adapter is not None:
+                    _close(adapter, run)
+                adapter = None
+            else:
+                if adapter is None:
+                    adapter = factory(make_transport(), clock, dict(env), config_dir)
+                try:
+                    views = adapter.run_step(materialise(step, files_dir))
+                    run.shown += [Shown(v.kind, v.text, index) for v in views]
+                except Exception as exc:  # the client let it escape: that is evidence
+                    run.errors.append(f"step {index}: {type(exc).__name__}: {exc}")
+            run.step_times.append((start, clock.now()))
+    finally:
+        if adapter is not None:
+            _close(adapter, run)
+    return run
+
+
+def _close(adapter: ClientAdapter, run: _Run) -> None:
+    try:
+        adapter.close()
+    except Exception as exc:
+        run.errors.append(f"close: {type(exc).__name__}: {exc}")
+
+
+def journal_requests(entries: list[JournalEntry], step_seq: list[int]) -> tuple[Request, ...]:
+    """The mock's journal entries as :class:`Request` values, each tagged with its step."""
+    out = []
+    for entry in entries:
+        if entry.path.startswith(contract.ADMIN_PREFIX):
+            continue
+        step = max((i for i, seq in enumerate(step_seq) if entry.seq > seq), default=-1)
+        out.append(
+            Request(
+                seq=entry.seq,
+                time=entry.time,
+                method=entry.method,
+                path=entry.path,
+                query=entry.query,
+                headers=tuple(entry.headers),
+                body=entry.body,
+                status=entry.status,
+                code=entry.code,
+                fault=entry.fault,
+                error=entry.error,
+                step=step,
+            )
+        )
+    return tuple(out)
+
+
+def turn_records(server: MockServer) -> tuple[TurnRecord, ...]:
+    """What the mock's agent did in each turn, oldest first (read from the mock's state)."""
+    state = server.state
+    with state.lock:
+        sessions = list(getattr(state, "_sessions", {}).values())
+        turns = [turn for session in sessions for turn in session.turns]
+    records = []
+    for turn in sorted(turns, key=lambda t: t.start):
+        script = turn.script
+        texts, noise, partials, tools = [], [], [], []
+        first_text: float | None = None
+        for item in script.items:
+            text = str(item.payload.get("text", ""))
+            if item.kind == "tool_call":
+                tools.append(str(item.payload.get("name", "")))
+            elif item.kind == "partial":
+                partials.append(item.at)
+            elif item.kind == "text" and text.startswith(contract.NOISE_PHRASE):
+                noise.append(text)
+            elif item.kind == "text":
+                texts.append(text)
+                first_text = item.at if first_text is None else first_text
+        applied = script.applied_at if script.applied_at is not None else script.duration
+        records.append(
+            TurnRecord(
+                message=turn.message,
+                start=turn.start,
+                end=turn.start + script.duration,
+                texts=tuple(texts),
+                noise=tuple(noise),
+                tools=tuple(tools),
+                silent=script.silent,
+                changed=script.draft_after is not None,
+                kind=script.kind,
+                applied_at=turn.start + applied,
+                first_text_at=None if first_text is None else turn.start + first_text,
+                first_partial_at=turn.start + min(partials) if partials else None,
+            )
+        )
+    return tuple(records)
+
+
+def _secrets(requests: tuple[Request, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    found = set(extra)
+    for request in requests:
+        auth = request.header(contract.HEADER_AUTHORIZATION) or ""
+        _, _, token = auth.partition(" ")
+        if token.strip():
+            found.add(token.strip())
+    return tuple(sorted(found))
+
+
+def run_scenario(
+    scenario: Scenario,
+    factory: AdapterFactory,
+    *,
+    backend: str = "mock",
+    time_scale: float = 1000.0,
+) -> Observation:
+    """Run ``scenario`` against the client that ``factory`` makes, on ``backend``."""
+    if backend == "mock":
+        return _run_mock(scenario, factory)
+    if backend == "live":
+        from ._live import run_live
+
+        return run_live(scenario, factory, time_scale=time_scale)
+    raise ValueError(f"unknown backend {backend!r}: use mock or live (cassettes run on their own)")
+
+
+def _run_mock(scenario: Scenario, factory: AdapterFactory) -> Observation:
+    clock = VirtualClock()
+    server = MockServer(mock_config(scenario), clock)
+    env = {contract.ENV_API_URL: IN_PROCESS_URL}
+    user_token = _user_token(server, scenario, env)
+    install_faults(server, scenario)
+    transports: list[StreamingTransport] = []
+
+    def make_transport() -> httpx.BaseTransport:
+        transports.append(StreamingTransport(server.app))
+        return transports[-1]
+
+    def journal_seq() -> int:
+        last = server.journal.last()
+        return last.seq if last is not None else 0
+
+    capture = LogCapture()
+    with tempfile.TemporaryDirectory(prefix="nemo-conformance-") as tmp, capture.installed():
+        try:
+            run = _drive(
+                scenario,
+                factory,
+                make_transport=make_transport,
+                clock=clock,
+                env=env,
+                workdir=pathlib.Path(tmp),
+                journal_seq=journal_seq,
+            )
+        finally:
+            for transport in transports:
+                transport.close()
+    requests = journal_requests(server.journal.entries(), run.step_seq)
+    return Observation(
+        requests=requests,
+        shown=tuple(run.shown),
+        logs=tuple(capture.lines),
+        errors=tuple(run.errors),
+        turns=turn_records(server),
+        secrets=_secrets(requests, user_token),
+        step_times=tuple(run.step_times),
+        backend="mock",
+    )
+
+
+def _user_token(server: MockServer, scenario: Scenario, env: dict[str, str]) -> tuple[str, ...]:
+    """In the user-token mode, a token issued beforehand and handed over as ``NEMO_TOKEN``."""
+    if scenario.token_mode != "user":
+        return ()
+    issued = server.state.issue_token(_TOKEN_CLIENT_ID, "127.0.0.1")
+    env[contract.ENV_TOKEN] = issued.token
+    return (issued.token,)
