@@ -1,0 +1,163 @@
+"""``nemokit mock``: the mock API under uvicorn on 127.0.0.1, in scaled time.
+
+``mockserver`` and uvicorn are imported inside the command: the ``nemokit`` package itself never
+depends on them (they come with the ``mock`` extra).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+import click
+
+from nemokit import contract
+from nemokit._clock import ScaledClock
+
+__all__ = ["mock"]
+
+_NEEDS_EXTRA = "`nemokit mock` needs the mock extra: pip install 'nemokit[mock]' ({error})."
+
+
+def mock_config(**flags: Any) -> Any:
+    """The ``MockConfig`` for the command's flags (a bad value raises ``ValueError``)."""
+    from mockserver._config import MockConfig
+
+    return MockConfig().replace(**flags)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Virtual seconds per real second: 1000 makes a 90 s render take 0.09 s. Run clients "
+    "with the same NEMO_TIME_SCALE.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of every random choice (ids, durations, silent turns).",
+)
+@click.option(
+    "--dialect",
+    type=click.Choice([d.value for d in contract.EventDialect]),
+    default="adk",
+    show_default=True,
+    help="The /run_sse event JSON: Google ADK events or the simple {type: ...} form.",
+)
+@click.option(
+    "--error-style",
+    type=click.Choice([s.value for s in contract.ErrorStyle]),
+    default="code_200",
+    show_default=True,
+    help="Business errors as HTTP 200 with a code, or as HTTP statuses (2001 → 403...).",
+)
+@click.option(
+    "--heartbeat",
+    type=click.Choice([h.value for h in contract.HeartbeatForm]),
+    default="json",
+    show_default=True,
+    help='Heartbeats as data: {"type": "heartbeat"}, an empty data: line, or ": ping".',
+)
+@click.option(
+    "--heartbeat-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="Virtual seconds between heartbeats while a turn works.",
+)
+@click.option(
+    "--silent-rate",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="Share of edit turns that end with no text (the client must summarise).",
+)
+@click.option(
+    "--partial-text",
+    is_flag=True,
+    help="Stream replies as partial text chunks before the final text.",
+)
+@click.option(
+    "--no-admin",
+    is_flag=True,
+    help="Turn off the /__admin control API (look exactly like production).",
+)
+def mock(
+    host: str,
+    port: int,
+    time_scale: float,
+    seed: int,
+    dialect: str,
+    error_style: str,
+    heartbeat: str,
+    heartbeat_interval: float,
+    silent_rate: float,
+    partial_text: bool,
+    no_admin: bool,
+) -> None:
+    """Run the mock Nemo API locally (Ctrl-C stops it)."""
+    try:
+        import uvicorn
+
+        from mockserver._app import MockServer
+    except ImportError as exc:
+        raise click.ClickException(_NEEDS_EXTRA.format(error=exc)) from None
+    config = mock_config(
+        seed=seed,
+        dialect=dialect,
+        error_style=error_style,
+        heartbeat_form=heartbeat,
+        heartbeat_interval=heartbeat_interval,
+        silent_rate=silent_rate,
+        partial_text=partial_text,
+        admin=not no_admin,
+    )
+    _check_port(host, port)
+    server = MockServer(config, ScaledClock(time_scale))
+    for line in banner(host, port, time_scale, admin=not no_admin):
+        click.echo(line)
+    uvicorn.run(server.app, host=host, port=port, log_level="warning", lifespan="off")
+    click.echo("Mock stopped.")
+
+
+def banner(host: str, port: int, time_scale: float, *, admin: bool) -> list[str]:
+    """Where the mock listens and how to point a client at it."""
+    url = f"http://{host}:{port}"
+    lines = [
+        f"Nemo mock API listening on {url}  (Ctrl-C stops it)",
+        "Point a client at it:",
+        f"  export NEMO_API_URL={url}",
+    ]
+    if time_scale != 1:
+        lines.append(f"  export NEMO_TIME_SCALE={time_scale:g}")
+    lines += [
+        "  nemokit connect",
+        "Or by hand:",
+        f"  curl -s -X POST -H 'X-Client-Id: my-laptop' {url}{contract.PATH_ANONYMOUS_TOKEN}",
+    ]
+    if admin:
+        lines.append(f"Control it (faults, config, journal) under {url}{contract.ADMIN_PREFIX}/")
+    return lines
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a sentence, not uvicorn's log line, when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use (another mock?). Stop it, or "
+                    "choose another with --port."
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
