@@ -388,6 +388,12 @@ def _meta(draft: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def _clips(count: int, *, the: bool = False) -> str:
+    if count == 1:
+        return "the clip" if the else "1 clip"
+    return f"the {count} clips" if the else f"{count} clips"
+
+
 def _secs(ms: float) -> str:
     return f"{round(ms / 1000, 1):g}"
 
@@ -499,7 +505,7 @@ def _trim(draft: dict[str, Any], ctx: Context) -> Change:
     _layout(video)
     after = _track_end(video)
     summary = ctx.say(
-        f"trimmed the pauses: {_secs(before)}s → {_secs(after)}s in {len(pieces)} clips",
+        f"trimmed the pauses: {_secs(before)}s → {_secs(after)}s in {_clips(len(pieces))}",
         f"剪掉了停顿：{_secs(before)}秒 → {_secs(after)}秒，共{len(pieces)}个片段",
     )
     return Change("trim_pauses", {"min_pause_ms": 500}, summary)
@@ -605,7 +611,7 @@ def _transitions(draft: dict[str, Any], ctx: Context) -> Change:
     for segment in segments:
         segment["transition"] = kind
     summary = ctx.say(
-        f"added {kind} transitions to the {len(segments)} clips",
+        f"added {kind} transitions to {_clips(len(segments), the=True)}",
         f"为{len(segments)}个片段添加了{_KIND_ZH[kind]}转场",
     )
     return Change("add_transitions", {"type": kind}, summary)
@@ -721,7 +727,7 @@ def _remove_transitions(draft: dict[str, Any], ctx: Context) -> Change:
     segments = _segments(_track(draft, contract.TrackType.VIDEO) or {})
     had = [s.pop("transition") for s in segments if "transition" in s]
     summary = ctx.say(
-        f"removed the transitions from {len(had)} clips", f"删除了{len(had)}个片段的转场"
+        f"removed the transitions from {_clips(len(had))}", f"删除了{len(had)}个片段的转场"
     )
     return Change(
         "remove_element", {"target": "transitions"}, summary, "success" if had else "noop"
