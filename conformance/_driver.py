@@ -88,7 +88,8 @@ class DriverAdapter:
 
     :param argv: the command (already split).
     :param env: the program's environment on top of ``PATH`` and the locale.
-    :param cwd: its working directory (the run's config dir).
+    :param cwd: the base of relative upload paths (the run's config dir); the program itself
+        runs in the suite's working directory, so a relative command path works.
     :param step_timeout: real seconds a step may take before the program is stopped.
     """
 
@@ -150,7 +151,6 @@ class DriverAdapter:
                 errors="replace",
                 bufsize=1,
                 env=self.env,
-                cwd=self.cwd,
             )
         except OSError as exc:
             raise DriverError(f"could not start the driver {self.argv[0]!r}: {exc}") from None

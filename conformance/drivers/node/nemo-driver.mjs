@@ -1,0 +1,596 @@
+#!/usr/bin/env node
+// A Nemo client in JavaScript (Node 20, no dependencies) that speaks the conformance suite's
+// driver protocol (docs/driver-protocol.md): user steps as JSON lines on stdin, what the user
+// would see as JSON lines on stdout, a log on stderr. It implements the client side of
+// ../shared/CONTRACT.md: token, session, headers, routing, /run_sse, retries, export, credits.
+
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+
+const VERSION = "1.0.0";
+const SKILL = "ai-video-editor-link";
+const API = (process.env.NEMO_API_URL || "https://mega-api-prod.nemovideo.ai").replace(/\/+$/, "");
+const WEB = (process.env.NEMO_WEB_URL || "https://nemovideo.com").replace(/\/+$/, "");
+const SCALE = Number(process.env.NEMO_TIME_SCALE) > 0 ? Number(process.env.NEMO_TIME_SCALE) : 1;
+const CONFIG_DIR =
+  process.env.NEMO_CONFIG_DIR || path.join(process.env.HOME || ".", ".config", "nemovideo");
+
+// The contract's waits, in contract (virtual) seconds.
+const RATE_LIMIT_WAIT = 30, POLL_EVERY = 30, MAX_POLLS = 10, STILL_WORKING_EVERY = 120;
+const STALL_AFTER = 600, TURN_LIMIT = 900, RECOVERY_FIRST = 30, RECOVERY_NEXT = 60, RECOVERY_FETCHES = 5;
+const STILL_WORKING = "⏳ Still working...";
+const NOISE = "I encountered a temporary issue";
+
+// --- output, log, time ---------------------------------------------------------------------
+
+const SECRET = /(nmv_usr_|clm_)[A-Za-z0-9_\-]+|Bearer\s+\S+/g;
+const scrub = (text) => String(text).replace(SECRET, "[redacted]");
+const show = (kind, text) => process.stdout.write(JSON.stringify({ kind, text: scrub(text) }) + "\n");
+const log = (...parts) => process.stderr.write(scrub(parts.join(" ")) + "\n");
+// Virtual time: real time multiplied by the scale, so waits agree with the mock's clock.
+const now = () => (performance.now() / 1000) * SCALE;
+const sleep = (seconds) => new Promise((ok) => setTimeout(ok, (seconds * 1000) / SCALE));
+
+class ApiError extends Error {
+  constructor(code, message, { status = 200, retryAfter = null, data = null } = {}) {
+    super(`${message} (code ${code})`);
+    Object.assign(this, { code, status, retryAfter, data });
+  }
+}
+
+// --- identity: token, client id, session ---------------------------------------------------
+
+const state = {
+  token: process.env.NEMO_TOKEN || null,
+  tokenSource: process.env.NEMO_TOKEN ? "env" : null,
+  userId: null,
+  sessionId: null,
+  taskId: null,
+  clientId: null,
+};
+
+function clientIdFile() {
+  return path.join(CONFIG_DIR, "client_id");
+}
+
+// One id kept across runs: a new id per run would hit the per-IP token limit.
+function clientId() {
+  if (state.clientId) return state.clientId;
+  if (process.env.NEMO_CLIENT_ID) return (state.clientId = process.env.NEMO_CLIENT_ID);
+  try {
+    const kept = fs.readFileSync(clientIdFile(), "utf8").trim();
+    if (kept && kept.length <= 64) return (state.clientId = kept);
+  } catch {
+    // no id yet: make one below
+  }
+  return saveClientId(randomUUID());
+}
+
+function saveClientId(id) {
+  fs.mkdirSync(CONFIG_DIR, { recursive: true });
+  fs.writeFileSync(clientIdFile(), id + "\n");
+  return (state.clientId = id);
+}
+
+function platform() {
+  if (process.env.SKILL_SOURCE) return process.env.SKILL_SOURCE;
+  const here = new URL(import.meta.url).pathname;
+  if (here.includes("/.clawhub/")) return "clawhub";
+  if (here.includes("/.cursor/skills/")) return "cursor";
+  return "unknown";
+}
+
+function headers(extra = {}, auth = true) {
+  const h = { "X-Skill-Source": SKILL, "X-Skill-Version": VERSION, "X-Skill-Platform": platform() };
+  if (auth) h.Authorization = `Bearer ${state.token}`;
+  return { ...h, ...extra };
+}
+
+// --- HTTP with the contract's retry rules ----------------------------------------------------
+
+async function readError(res) {
+  const text = await res.text();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the HTTP status says it
+  }
+  const retryAfter = Number(res.headers.get("retry-after")) || null;
+  const extra = { status: res.status, retryAfter, data: body };
+  if (res.status === 429 || res.status === 402 || res.status === 400) {
+    return new ApiError(res.status, body?.message || body?.error || `HTTP ${res.status}`, extra);
+  }
+  if (body && typeof body.code === "number" && body.code !== 0) {
+    return new ApiError(body.code, body.message || "error", extra);
+  }
+  if (body && body.success === false) return new ApiError(res.status, body.error || "error", extra);
+  if (!res.ok) return new ApiError(res.status, `HTTP ${res.status}`, extra);
+  return { body };
+}
+
+// Send what `build()` describes until it succeeds or the rules say stop. `build` is called
+// again for each retry so that a new token or session is used. `stream` returns the open
+// response of a 200 event stream without reading it (only refusals before it are retried).
+async function call(build, { auth = true, stream = false, sessionSafe = true } = {}) {
+  const retried = new Set();
+  for (;;) {
+    if (auth) await ensureToken();
+    const { method, route, body, form, extra } = build();
+    const init = { method, headers: headers(extra, auth) };
+    if (form) init.body = form;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers["Content-Type"] = "application/json";
+    }
+    const res = await fetch(API + route, init);
+    if (stream && res.ok && (res.headers.get("content-type") || "").includes("text/event-stream")) {
+      return res;
+    }
+    const outcome = await readError(res);
+    if (!(outcome instanceof ApiError)) return outcome.body?.data ?? outcome.body;
+    const error = outcome;
+    if (retried.has(error.code)) throw error;
+    retried.add(error.code);
+    if (error.code === 429) {
+      log(`rate limited; waiting ${Math.max(RATE_LIMIT_WAIT, error.retryAfter || 0)} s, once`);
+      await sleep(Math.max(RATE_LIMIT_WAIT, error.retryAfter || 0));
+    } else if (error.code === 1001 && state.tokenSource === "anonymous") {
+      await anonymousToken(); // the same client id gets the same account back
+    } else if (error.code === 1002 && sessionSafe && auth) {
+      await newSession();
+    } else if (error.code === 400 && !auth) {
+      saveClientId(randomUUID());
+    } else {
+      throw error;
+    }
+  }
+}
+
+async function anonymousToken() {
+  const data = await call(
+    () => ({ method: "POST", route: "/api/auth/anonymous-token", extra: { "X-Client-Id": clientId() } }),
+    { auth: false },
+  );
+  state.token = data.token;
+  state.userId = data.user_id;
+  state.tokenSource = "anonymous";
+  log("got an anonymous token for user", data.user_id);
+}
+
+async function ensureToken() {
+  if (!state.token) await anonymousToken();
+}
+
+async function newSession() {
+  const data = await call(() => ({ method: "POST", route: "/api/tasks/me/with-session/nemo_agent", body: { task_name: "project" } }));
+  state.sessionId = String(data.session_id);
+  state.taskId = data.task_id;
+  state.userId = state.userId || data.user_id;
+}
+
+async function connect() {
+  if (state.sessionId) return;
+  show("notice", "Setting things up...");
+  await ensureToken();
+  await newSession();
+  show("notice", "✅ Connected and ready");
+}
+
+const sid = () => state.sessionId;
+const getState = () => call(() => ({ method: "GET", route: `/api/state/nemo_agent/me/${sid()}/latest` }));
+
+// --- drafts: track summary and diff ----------------------------------------------------------
+
+const secs = (ms) => `${Math.round((Number(ms) || 0) / 100) / 10}`.replace(/\.0$/, "");
+
+function trackLines(draft) {
+  const tracks = Array.isArray(draft?.t) ? draft.t : [];
+  const lines = [];
+  for (const track of tracks) {
+    for (const seg of Array.isArray(track?.sg) ? track.sg : []) {
+      const kind = track.tt === 0 ? "Video" : track.tt === 1 ? "BGM" : track.tt === 7 ? "Title" : track.name || "Track";
+      const label = track.tt === 7 ? `"${seg.text ?? ""}"` : seg.source ?? seg.text ?? track.name ?? "clip";
+      const start = Number(seg.start) || 0;
+      const span = `${secs(start)}-${secs(start + (Number(seg.duration) || 0))}s`;
+      const volume = track.tt === 1 && typeof seg.volume === "number" ? `, ${Math.round(seg.volume * 100)}%` : "";
+      lines.push(`${track.name || kind}: ${label} (${span}${volume})`);
+    }
+  }
+  return lines;
+}
+
+const summary = (lines) => lines.map((line, i) => `${i + 1}. ${line}`).join(" ");
+
+function describeChanges(before, after) {
+  const was = trackLines(before), is = trackLines(after);
+  const added = is.filter((l) => !was.includes(l)), removed = was.filter((l) => !is.includes(l));
+  const parts = [...added.map((l) => `added ${l}`), ...removed.map((l) => `removed ${l}`)];
+  if (!parts.length && JSON.stringify(before?.m) !== JSON.stringify(after?.m)) parts.push("updated the project settings");
+  return parts;
+}
+
+// --- SSE: a WHATWG event-stream parser fed by text chunks -----------------------------------
+
+class SSEParser {
+  constructor() {
+    this.buffer = "";
+    this.data = [];
+    this.event = "";
+    this.afterCR = false;
+  }
+
+  // Returns the events ({data, event}) and comments ({comment}) completed by `chunk`.
+  feed(chunk) {
+    if (this.afterCR && chunk.startsWith("\n")) chunk = chunk.slice(1); // a CRLF split in two
+    this.afterCR = false;
+    this.buffer += chunk;
+    const out = [];
+    let match;
+    const lineEnd = /\r\n|\r|\n/g;
+    let start = 0;
+    while ((match = lineEnd.exec(this.buffer))) {
+      // A CR at the very end may be the first half of a CRLF: the next chunk decides.
+      if (match[0] === "\r" && match.index === this.buffer.length - 1) this.afterCR = true;
+      this.line(this.buffer.slice(start, match.index), out);
+      start = lineEnd.lastIndex;
+    }
+    this.buffer = this.buffer.slice(start);
+    return out;
+  }
+
+  line(line, out) {
+    if (line === "") {
+      if (this.data.length) out.push({ data: this.data.join("\n"), event: this.event || "message" });
+      this.data = [];
+      this.event = "";
+      return;
+    }
+    if (line.startsWith(":")) return void out.push({ comment: line.slice(1) });
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "data") this.data.push(value);
+    else if (field === "event") this.event = value;
+    // id and retry do not matter to a client that never reconnects a stream
+  }
+}
+
+// Both dialects → {type: text|partial|tool|heartbeat|error|other, text}.
+function interpret(data) {
+  if (data.trim() === "") return [{ type: "heartbeat" }];
+  let obj;
+  try {
+    obj = JSON.parse(data);
+  } catch {
+    return [{ type: "other" }];
+  }
+  if (!obj || typeof obj !== "object") return [{ type: "other" }];
+  if (typeof obj.type === "string") {
+    if (obj.type === "heartbeat") return [{ type: "heartbeat" }];
+    if (obj.type === "text") return [{ type: obj.partial ? "partial" : "text", text: String(obj.content ?? "") }];
+    if (obj.type === "tool_call" || obj.type === "tool_result") return [{ type: "tool" }];
+    if (obj.type === "error") return [{ type: "error", text: String(obj.error ?? obj.content ?? "error") }];
+    return [{ type: "other" }];
+  }
+  if (typeof obj.error === "string") return [{ type: "error", text: obj.error }];
+  const parts = Array.isArray(obj.content?.parts) ? obj.content.parts : [];
+  return parts.map((part) => {
+    if (part.functionCall || part.functionResponse) return { type: "tool" };
+    if (typeof part.text !== "string") return { type: "other" };
+    if (obj.author === "system" && part.text.startsWith("Error:")) return { type: "error", text: part.text.slice(6).trim() };
+    return { type: obj.partial ? "partial" : "text", text: part.text };
+  });
+}
+
+// --- translation: keep the content, turn GUI instructions into actions -----------------------
+
+const GUI = [
+  ["export", /export\s+button|(click|tap|press|select)\s+(on\s+)?(the\s+)?(export|download)\b|导出按钮|点击\W?(导出|下载)|^\W*导出/i],
+  ["credits", /billing|check\s+(your\s+|the\s+)?(account|balance|credits?)|账单|查看(您的|你的)?(账户|余额|积分)/i],
+  ["state", /preview\b.{0,60}?(in|on)\s+(the\s+)?timeline|时间线.{0,3}预览|预览.{0,6}时间线/i],
+  ["drag", /\bdrag(s|ged|ging)?\b|\bdrop\s+(it|them|this|that|the\s+\w+)\s+(on|onto|into|at|in)\b|拖拽|拖动|拖放/i],
+  ["state", /^\W*(please\s+|you\s+can\s+|now\s+|then\s+|just\s+)*open\s|\bopen\s+(the|your)\s+([\w-]+\s+){0,3}?(panel|tab|menu|editor|timeline|settings|window|page)\b|打开/i],
+  ["click", /(?<![a-z])(?<!a |the )(click(ing)?|tap|press)\s+(?!sounds?|effects?|tracks?)|点击|单击|双击/i],
+];
+const PURPOSE = /^\W*(to|if|when|once|so|then|要|如需|如果|以便|即可)(?![a-z])/i;
+
+const guiKind = (text) => GUI.find(([, re]) => re.test(text))?.[0] ?? null;
+
+function translate(text) {
+  const actions = [];
+  const sentences = text.match(/[^.!?。！？\n]+(?:[.!?]+(?=\s|$)|[。！？]+)?|\n/g) || [];
+  const kept = [];
+  for (const sentence of sentences) {
+    if (sentence === "\n" || !guiKind(sentence)) {
+      kept.push(sentence);
+      continue;
+    }
+    const end = (sentence.match(/[.!?。！？]+$/) || [""])[0];
+    const clauses = sentence.slice(0, sentence.length - end.length).split(/\s*[,;，；]\s*|\s+and\s+then\s+|\s+then\s+/);
+    const gui = clauses.map((c) => guiKind(c));
+    const keep = clauses.filter((c, i) => !gui[i] && !(PURPOSE.test(c) && (gui[i - 1] || gui[i + 1])) && c.trim());
+    for (let i = 0; i < clauses.length; i++) if (gui[i]) actions.push({ kind: gui[i], text: clauses[i].trim() });
+    if (!gui.some(Boolean)) actions.push({ kind: guiKind(sentence), text: sentence.trim() });
+    if (keep.length && gui.some(Boolean)) kept.push(" " + keep.join(", ").trim() + end);
+  }
+  return { text: kept.join("").replace(/[ \t]+\n/g, "\n").trim(), actions };
+}
+
+function editFor(action) {
+  if (action.kind === "drag") {
+    const target = action.text.replace(/^.*?(drag(\s*(and|&|\/)\s*drop)?|drop|拖拽|拖动)\s*/i, "").replace(/\s+(in|on)\s+the\s+timeline.*$/i, "");
+    return target ? `Move ${target}` : "";
+  }
+  const target = action.text.replace(/^.*?(click(ing)?|tap|press|点击|单击)\s+(on\s+)?(the\s+)?/i, "");
+  if (/\b(export|download)\b|导出|下载/i.test(target)) return { route: "export" };
+  return target ? target[0].toUpperCase() + target.slice(1) : "";
+}
+
+// --- one /run_sse turn ----------------------------------------------------------------------
+
+async function runTurn(message) {
+  const before = (await getState())?.state?.draft ?? {};
+  const res = await call(() => ({
+    method: "POST",
+    route: "/run_sse",
+    extra: { Accept: "text/event-stream" },
+    body: { app_name: "nemo_agent", user_id: "me", session_id: sid(), new_message: { parts: [{ text: message }] } },
+  }), { stream: true });
+  // From here on the message is never sent again, whatever happens.
+  const { texts, ending, errors } = await listen(res);
+  for (const error of errors) show("problem", `The editor reported a problem: ${error}`);
+  while (texts.length && texts.length > 0 && texts[texts.length - 1].trim().startsWith(NOISE)) texts.pop();
+  const actions = [];
+  for (const text of texts) {
+    const translated = translate(text);
+    if (translated.text) show("reply", translated.text);
+    actions.push(...translated.actions);
+  }
+  if (ending === "stalled") {
+    show("problem", "The editor stopped responding (only heartbeats for 10 minutes). Your message was not sent again. Say \"status\" to see the timeline.");
+    return { ok: false, actions };
+  }
+  if (ending === "limit") {
+    show("problem", "The edit took longer than the 15-minute limit. Your message was not sent again. Say \"status\" to see the timeline.");
+    return { ok: false, actions };
+  }
+  if (ending === "broken") return { ok: await recover(before), actions };
+  if (!texts.length) await silentTurn(before);
+  return { ok: true, actions };
+}
+
+async function listen(res) {
+  const parser = new SSEParser();
+  const decoder = new TextDecoder("utf-8");
+  const reader = res.body.getReader();
+  const texts = [], errors = [];
+  let partial = "", ending = null;
+  const start = now();
+  let lastText = start, lastEvent = start, nextStill = start + STILL_WORKING_EVERY;
+  // A ticker watches the clock while the read waits: still working, stalled, the 15-minute limit.
+  const ticker = setInterval(() => {
+    const t = now();
+    if (t >= nextStill) {
+      show("progress", STILL_WORKING);
+      nextStill += STILL_WORKING_EVERY;
+    }
+    if (t - lastEvent >= STALL_AFTER) ending = "stalled";
+    if (t - start >= TURN_LIMIT) ending = "limit";
+    if (ending) reader.cancel().catch(() => {});
+  }, Math.max(5, (5 * 1000) / SCALE));
+  const onText = (text) => {
+    lastText = lastEvent = now();
+    nextStill = lastText + STILL_WORKING_EVERY;
+    return text;
+  };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const item of parser.feed(decoder.decode(value, { stream: true }))) {
+        if (item.comment !== undefined) continue; // a comment is a heartbeat
+        for (const event of interpret(item.data)) {
+          if (event.type === "partial") partial += onText(event.text);
+          else if (event.type === "text") {
+            texts.push(onText(event.text));
+            partial = ""; // ADK repeats the chunks as one final text
+          } else if (event.type === "error") errors.push(event.text);
+          else if (event.type === "tool") lastEvent = now();
+        }
+      }
+    }
+    ending = ending || "closed";
+  } catch (error) {
+    ending = ending || "broken";
+    log("the stream broke:", error?.cause?.code || error?.message || error);
+  } finally {
+    clearInterval(ticker);
+  }
+  if (partial) texts.push(partial); // the simple dialect sends only chunks
+  void lastText;
+  return { texts: texts.filter((t) => t.trim()), ending, errors };
+}
+
+async function silentTurn(before) {
+  const after = (await getState())?.state?.draft ?? {};
+  const changes = describeChanges(before, after);
+  show("changes", changes.length ? `Done: ${changes.join("; ")}.` : "The edit finished; the timeline did not change.");
+}
+
+// Disconnect recovery: never re-send; watch the state for the edit to land.
+async function recover(before) {
+  let wait = RECOVERY_FIRST;
+  for (let fetches = 0; fetches < RECOVERY_FETCHES; fetches++) {
+    await sleep(wait);
+    wait = RECOVERY_NEXT;
+    const after = (await getState())?.state?.draft ?? {};
+    const changes = describeChanges(before, after);
+    if (changes.length || JSON.stringify(after) !== JSON.stringify(before)) {
+      show("changes", `The connection dropped, but the edit landed: ${changes.join("; ") || "the timeline changed"}.`);
+      return true;
+    }
+  }
+  show("problem", "The connection dropped and the edit did not show up in the project. Your message was not sent again; say it again to retry.");
+  return false;
+}
+
+// --- client actions: export, credits, state, upload -----------------------------------------
+
+async function exportVideo() {
+  const draft = (await getState())?.state?.draft ?? {};
+  if (!trackLines(draft).length) return show("problem", "The timeline is empty: upload a clip or ask for an edit first.");
+  const submit = (id) => call(() => ({ method: "POST", route: "/api/render/proxy/lambda", body: { id, sessionId: sid(), draft, output: { format: "mp4", quality: "high" } } }));
+  let job;
+  try {
+    job = await submit(`render_${Date.now()}`);
+  } catch (error) {
+    if (error.code === 402 || error.code === 2001 || error.code === 1001) throw error;
+    log("render submission failed; retrying once with a new id");
+    job = await submit(`render_${Date.now()}_${randomUUID().slice(0, 6)}`);
+  }
+  const id = job.id;
+  show("progress", "⏳ Rendering ~30s");
+  let last = -1;
+  for (let poll = 0; poll < MAX_POLLS; poll++) {
+    await sleep(POLL_EVERY);
+    const status = await call(() => ({ method: "GET", route: `/api/render/proxy/lambda/${id}` }));
+    const s = status?.status ?? status?.data?.status; // data.status or status, both read
+    const progress = Math.round(Number(status?.progress ?? status?.data?.progress) || 0);
+    const url = status?.outputUrl ?? status?.data?.outputUrl ?? status?.output?.url;
+    if (s === "completed") {
+      show("video_ready", `✅ Video ready! ${url}`);
+      await projectLink();
+      return;
+    }
+    if (s === "failed" || s === "cancelled") return show("problem", "The render failed. Try exporting again.");
+    if (progress !== last && progress > 0) show("progress", `⏳ ${progress}%`);
+    last = progress;
+  }
+  show("problem", `The video is still rendering; check again later (render id ${id}).`);
+}
+
+async function projectLink() {
+  try {
+    const data = await call(() => ({ method: "POST", route: "/api/auth/claim-token", body: { task_id: state.taskId, session_id: sid() } }));
+    show("project_link", `Open the project: ${WEB}/workspace/claim?ct=${data.claim_token}`);
+  } catch (error) {
+    log("no project link:", error.message);
+  }
+}
+
+async function credits() {
+  const c = await call(() => ({ method: "GET", route: "/api/credits/balance/simple" }));
+  show("credits", `Credits: ${c.available} available, ${c.frozen} held by work in progress, ${c.total} in total.`);
+}
+
+async function tracks() {
+  const lines = trackLines((await getState())?.state?.draft ?? {});
+  show("tracks", lines.length ? summary(lines) : "The timeline is empty: upload a clip or ask for an edit first.");
+}
+
+async function upload(files) {
+  if (!files.length) return show("notice", "Attach a file to upload it.");
+  show("progress", `⏳ Uploading ${files.length} file${files.length === 1 ? "" : "s"}...`);
+  const data = await call(() => {
+    const form = new FormData();
+    for (const file of files) form.append("files", new Blob([fs.readFileSync(file)]), path.basename(file));
+    return { method: "POST", route: `/api/upload-video/nemo_agent/me/${sid()}`, form };
+  });
+  const list = data?.files ?? data?.uploaded_files ?? [];
+  show("uploaded", `✅ Uploaded: ${list.map((f) => `${f.filename} (${f.file_type})`).join(", ")}`);
+}
+
+// --- routing: what the user typed → actions ------------------------------------------------
+
+const KEYWORDS = {
+  export: /\b(export|download|send\s+me\s+the\s+video)\b|导出/i,
+  credits: /\b(credits|balance)\b|积分|余额/i,
+  state: /\b(status|show\s+(me\s+)?(the\s+)?tracks)\b|状态/i,
+  upload: /\bupload\b|上传/i,
+};
+const SEPARATOR = /\s*(?:[,;，、；\n]|[.!?](?=\s|$)|[。！？])\s*(?:(?:and\s+then|and|then)\b\s*)?|\s+(?:and\s+then|and|then)\s+|\s*(?:然后|并且|再)\s*/i;
+const FILLER = /^\W*(please|ok|okay|now|thanks|thank you|also|好的|请|谢谢)?\W*$/i;
+
+function route(text) {
+  const found = new Set(), kept = [];
+  for (const clause of text.split(SEPARATOR)) {
+    const hits = Object.keys(KEYWORDS).filter((k) => KEYWORDS[k].test(clause));
+    hits.forEach((h) => found.add(h));
+    if (!hits.length && clause.trim()) kept.push(clause.trim());
+  }
+  const message = found.size ? kept.filter((c) => !FILLER.test(c)).join(", ") : text.trim();
+  return { message, actions: ["upload", "state", "credits", "export"].filter((a) => found.has(a)) };
+}
+
+async function runAction(action, done) {
+  if (done.has(action)) return;
+  done.add(action);
+  if (action === "export") await exportVideo();
+  else if (action === "credits") await credits();
+  else if (action === "state") await tracks();
+}
+
+async function handle(step) {
+  await connect();
+  const { message, actions } = route(step.text || "");
+  if (step.op === "upload" || actions.includes("upload")) await upload(step.files || []);
+  const done = new Set();
+  if (message) {
+    const turn = await runTurn(message);
+    if (!turn.ok) return;
+    let followed = false;
+    for (const action of turn.actions) {
+      if (action.kind === "drag" || action.kind === "click") {
+        const edit = editFor(action);
+        if (edit?.route) await runAction(edit.route, done);
+        else if (edit && !followed && edit !== message) {
+          followed = true; // one follow-up per user message: each turn costs credits
+          if (!(await runTurn(edit)).ok) return;
+        }
+      } else await runAction(action.kind, done);
+    }
+  }
+  for (const action of actions.filter((a) => a !== "upload")) await runAction(action, done);
+}
+
+function problemFor(error) {
+  if (!(error instanceof ApiError)) return `Could not reach the Nemo API (${error?.cause?.code || error?.message}). Check NEMO_API_URL and try again.`;
+  const c = error.code;
+  if (c === 2001) return state.tokenSource === "anonymous" ? `You're out of credits. Register for free to get more: ${WEB}/register?bind=${state.userId}` : `You're out of credits. Top up at ${WEB}.`;
+  if (c === 402) return `Export is blocked by your plan's limits (HTTP 402): a subscription tier limit, not credits. Upgrade at ${WEB}.`;
+  if (c === 429) return "The service is busy right now (rate limited). Wait a minute and try again.";
+  if (c === 1001) return state.tokenSource === "env" ? "Your NEMO_TOKEN is invalid or expired. Set a valid one or unset it." : "The access token expired and could not be renewed. Try again.";
+  if (c === 1002) return "The editing session was lost and could not be recreated. Try again.";
+  if (c === 4001) return "That file type isn't supported. Accepted formats: mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac.";
+  if (c === 4002) return "That file is too large: the limit is 500 MB. Compress or trim it and upload it again.";
+  return `The service answered unexpectedly: ${error.message}. Try again.`;
+}
+
+// --- the protocol loop ---------------------------------------------------------------------
+
+const input = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of input) {
+  if (!line.trim()) continue;
+  let step;
+  try {
+    step = JSON.parse(line);
+  } catch {
+    log("not a JSON step:", line.slice(0, 80));
+    show("problem", "The driver received a step that is not JSON.");
+    process.stdout.write('{"kind": "done"}\n');
+    continue;
+  }
+  if (step.op === "quit") break;
+  try {
+    await handle(step);
+  } catch (error) {
+    log("step failed:", error?.message || error);
+    show("problem", problemFor(error));
+  }
+  process.stdout.write('{"kind": "done"}\n');
+}
+process.exit(0);
