@@ -44,6 +44,7 @@ import enum
 import json
 import os
 import pathlib
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -176,6 +177,14 @@ class LogEntry:
 # --- the index ----------------------------------------------------------------------------------
 
 _MATCHING = Redactor.for_matching()
+#: Render ids are made by the client (wall time and a random suffix in nemokit's ``Core``), so
+#: they legitimately differ between a recording and its replay: matched as one kind, like secrets.
+_RENDER_ID = re.compile(r"(?<![A-Za-z0-9_])render_[A-Za-z0-9_\-]+")
+
+
+def _generic(text: str) -> str:
+    """``text`` as the index sees it: secrets, placeholders and render ids as bare kinds."""
+    return _RENDER_ID.sub("<RENDER_ID>", _MATCHING.text(text))
 
 
 def request_key(request: RecordedRequest) -> Key:
@@ -186,17 +195,16 @@ def request_key(request: RecordedRequest) -> Key:
             for k, vs in request.query.items()
         )
     )
-    return (request.method.upper(), _MATCHING.text(request.path), query, _fingerprint(request))
+    return (request.method.upper(), _generic(request.path), query, _fingerprint(request))
 
 
 def _fingerprint(request: RecordedRequest) -> str:
     body = request.body
     if isinstance(body, JsonBody):
-        return "json:" + json.dumps(
-            _MATCHING.json(body.value), sort_keys=True, separators=(",", ":")
-        )
+        text = json.dumps(_MATCHING.json(body.value), sort_keys=True, separators=(",", ":"))
+        return "json:" + _RENDER_ID.sub("<RENDER_ID>", text)
     if isinstance(body, TextBody):
-        return "text:" + _MATCHING.text(body.text)
+        return "text:" + _generic(body.text)
     if isinstance(body, BinaryBody):
         return f"binary:{body.size}:{body.sha256}"
     if isinstance(body, MultipartBody):
