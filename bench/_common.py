@@ -28,8 +28,8 @@ __all__ = [
     "interleaved",
     "machine",
     "parse_args",
-    "percentile",
     "per_call",
+    "percentile",
     "rss_bytes",
     "serve",
     "table",
@@ -123,12 +123,11 @@ def _cell(value: object) -> str:
 def machine() -> str:
     """The machine a run happened on: cores, CPU model, Python."""
     model = platform.processor() or "unknown CPU"
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for text in info:
-                if text.startswith("model name"):
-                    model = text.split(":", 1)[1].strip()
-                    break
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
+        for text in info:
+            if text.startswith("model name"):
+                model = text.split(":", 1)[1].strip()
+                break
     return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
 
 
@@ -207,11 +206,10 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float)
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of process ``pid`` in bytes (Linux ``/proc``; 0 when unreadable)."""
-    with contextlib.suppress(OSError):
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for text in status:
-                if text.startswith("VmRSS:"):
-                    return int(text.split()[1]) * 1024
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for text in status:
+            if text.startswith("VmRSS:"):
+                return int(text.split()[1]) * 1024
     return 0
 
 
