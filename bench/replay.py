@@ -140,35 +140,28 @@ def _refuse(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"VCR.py let a request through: {request.url}")
 
 
+def _measure(size: int, bare: httpx.Client, folder: pathlib.Path, quick: bool) -> list[float]:
+    """µs per request for nemokit, bare respx and VCR.py at one cassette size."""
+    calls, rounds, vcr_samples = (100, 2, 5) if quick else (1000, 5, 40)
+    router = build_router(_cassette(size), allow_playback_repeats=True)
+    client = httpx.Client(transport=httpx.MockTransport(router.handler))
+    ours, respx_ = _fetcher(client, _sample(size, 200)), _fetcher(bare, _sample(1, 1))
+    best = interleaved({"ours": ours, "respx": respx_}, calls=calls, rounds=rounds)
+    vcr_cost = _vcr_per_request(_vcr_file(size, folder), _sample(size, vcr_samples))
+    return [best["ours"] * 1e6, best["respx"] * 1e6, vcr_cost * 1e6]
+
+
 def run(quick: bool = False) -> Result:
     """Per-request replay cost at each size; headline ratios at the largest size."""
     sizes = (100, 1000) if quick else (100, 1000, 10_000)
-    calls, rounds, vcr_samples = (100, 2, 5) if quick else (1000, 5, 40)
     bare = _bare_respx()
-    rows: list[list[object]] = []
-    ours: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for size in sizes:
-            router = build_router(_cassette(size), allow_playback_repeats=True)
-            client = httpx.Client(transport=httpx.MockTransport(router.handler))
-            best = interleaved(
-                {
-                    "ours": _fetcher(client, _sample(size, 200)),
-                    "respx": _fetcher(bare, _sample(1, 1)),
-                },
-                calls=calls,
-                rounds=rounds,
-            )
-            vcr_cost = _vcr_per_request(
-                _vcr_file(size, pathlib.Path(folder)), _sample(size, vcr_samples)
-            )
-            ours[size] = best["ours"]
-            rows.append([f"{size:,}", best["ours"] * 1e6, best["respx"] * 1e6, vcr_cost * 1e6,
-                         best["ours"] / best["respx"], vcr_cost / best["ours"]])  # fmt: skip
+        costs = {size: _measure(size, bare, pathlib.Path(folder), quick) for size in sizes}
+    rows = [[f"{size:,}", ours, bare_, vcr_, ours / bare_, vcr_ / ours]
+            for size, (ours, bare_, vcr_) in costs.items()]  # fmt: skip
     largest = sizes[-1]
-    growth = ours[largest] / ours[sizes[0]]
-    vs_respx, vs_vcr = rows[-1][4], rows[-1][5]
-    assert isinstance(vs_respx, float) and isinstance(vs_vcr, float)
+    ours, bare_cost, vcr_cost = costs[largest]
+    growth, vs_respx, vs_vcr = ours / costs[sizes[0]][0], ours / bare_cost, vcr_cost / ours
     met = growth <= FLAT and vs_respx <= VS_RESPX and (quick or vs_vcr >= VS_VCR)
     headers = ["interactions", "nemokit µs/req", "bare respx µs/req", "VCR.py µs/req",
                "× bare respx", "VCR.py ÷ nemokit"]  # fmt: skip
@@ -183,8 +176,8 @@ def run(quick: bool = False) -> Result:
         ),
         met=met,
         notes=(
-            f"nemokit and respx: best of {rounds} interleaved rounds of {calls} requests; "
-            f"VCR.py: {vcr_samples} requests spread over the cassette",
+            "nemokit and respx: best of interleaved rounds (5 × 1,000 requests; quick 2 × 100); "
+            "VCR.py: 40 requests (quick 5) spread over its cassette",
         ),
     )
 
