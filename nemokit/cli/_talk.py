@@ -131,9 +131,9 @@ def _parse(line: str) -> tuple[str, list[str]] | Problem:
         if missing:
             return Problem(f"No such file: {missing[0]}. Check the path and try again.")
         return "", files
+    candidate = os.path.expanduser(line.strip("'\""))
+    if os.path.isfile(candidate):  # a pasted (or dragged-in) path, absolute ones included
+        return "", [candidate]
     if line.startswith("/"):
         return Problem(f"Unknown command {line.split()[0]}. Type /help to see what works.")
-    candidate = os.path.expanduser(line.strip("'\""))
-    if os.path.isfile(candidate):
-        return "", [candidate]
     return line, []
