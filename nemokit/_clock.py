@@ -58,8 +58,10 @@ class SystemClock:
 class VirtualClock:
     """Time that moves only when someone waits on it or it is advanced by hand.
 
-    A sleep moves the time to ``max(now, start_of_sleep + seconds)``, so concurrent sleepers never
-    move time backwards. ``asleep`` still yields to the event loop once, so that a producer and a
+    A sleep moves the time forward by its length at once. Sleepers do not overlap: two tasks that
+    each sleep 15 s move the clock 30 s (an autojump scheduler, as in trio's test clock, would be
+    needed to overlap them). Code that waits for a point in time therefore re-reads ``now()``
+    and sleeps only the rest. ``asleep`` yields to the event loop once, so that a producer and a
     consumer sharing the clock interleave as they would in real time.
     """
 
