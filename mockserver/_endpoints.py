@@ -96,10 +96,25 @@ async def read_json(request: Request, *, limit: int = JSON_BODY_LIMIT) -> Any:
         data = json.loads(bytes(body), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise bad_request(f"malformed JSON body: {exc}") from None
+    _require_unicode(data)
     entry = entry_of(request)
     if entry is not None:
         entry.body, entry.body_kind = data, "json"
     return data
+
+
+def _require_unicode(data: Any) -> None:
+    """400 for a ``\\ud800``-style escape: Python parses a lone surrogate into a ``str`` that
+    no UTF-8 response, hash or log line can encode later (it used to be a 500 there)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request(
+            "the JSON body has an unpaired surrogate escape (such as \\ud800); "
+            "strings must be valid Unicode"
+        ) from None
+    except RecursionError:
+        raise bad_request("malformed JSON body: nested too deeply") from None
 
 
 async def read_object(request: Request) -> dict[str, Any]:
@@ -187,7 +202,7 @@ async def claim_token(request: Request) -> Response:
     if task_id != session.task_id:
         raise ApiError(
             contract.Code.SESSION_NOT_FOUND,
-            f"task {task_id} is not the task of session {session.session_id}",
+            f"task {task_id[:64]} is not the task of session {session.session_id}",
         )
     return ok({"claim_token": state.claim_token(session), "expires_in": contract.CLAIM_TOKEN_TTL})
 
@@ -304,7 +319,9 @@ async def download(request: Request) -> Response:
 def _message_of(body: Mapping[str, Any]) -> tuple[str, bool | None]:
     app_name = take(body, "app_name", "appName", required=False)
     if app_name is not None and app_name != contract.APP_NAME:
-        raise bad_request(f"unknown app_name {app_name!r}; this server runs {contract.APP_NAME!r}")
+        raise bad_request(
+            f"unknown app_name {app_name[:40]!r}; this server runs {contract.APP_NAME!r}"
+        )
     take(body, "user_id", "userId", required=False)
     new_message = take(body, "new_message", "newMessage", kind=dict)
     take(new_message, "role", required=False)

@@ -142,6 +142,11 @@ class _TokenRecord:
     expires_at: float
 
 
+def _shown(value: str, limit: int = 64) -> str:
+    """``value`` cut for an error message: a 300 KB id must not come back in the answer."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters)"
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -251,7 +256,9 @@ class MockState:
         with self._lock:
             session = self._sessions.get(session_id)
             if session is None or session.user_id != account.user_id:
-                raise ApiError(contract.Code.SESSION_NOT_FOUND, f"session {session_id} not found")
+                raise ApiError(
+                    contract.Code.SESSION_NOT_FOUND, f"session {_shown(session_id)} not found"
+                )
             return session
 
     def claim_token(self, session: Session) -> str:
@@ -391,7 +398,9 @@ class MockState:
         with self._lock:
             job = self._renders.get(render_id)
             if job is None or job.user_id != account.user_id:
-                raise ApiError(contract.Code.SESSION_NOT_FOUND, f"render {render_id} not found")
+                raise ApiError(
+                    contract.Code.SESSION_NOT_FOUND, f"render {_shown(render_id)} not found"
+                )
             return job
 
     def cancel_render(self, account: Account, render_id: str) -> RenderJob:

@@ -205,7 +205,7 @@ async def _urls(request: Request, sid: str) -> list[dict[str, Any]]:
     urls = take(body, "urls", kind=list)
     source = take(body, "source_type", "sourceType", required=False)
     if source is not None and source != "url":
-        raise bad_request(f"source_type must be 'url', got {source!r}")
+        raise bad_request(f"source_type must be 'url', got {source[:40]!r}")
     if not urls or len(urls) > MAX_FILES:
         raise bad_request(f"urls must list 1 to {MAX_FILES} URLs")
     described = []
