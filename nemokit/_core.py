@@ -13,7 +13,6 @@ import logging
 import os
 import pathlib
 import secrets
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -30,13 +29,12 @@ from ._config import Config, TokenSource, save_client_id
 from ._errors import (
     APIError,
     ConfigurationError,
-    LocalFileTooLarge,
-    LocalUnsupportedFileType,
     NemoConnectionError,
     NemoError,
     OutOfCredits,
     UnexpectedResponse,
 )
+from ._files import checked_file, checked_url, download_target, save_atomically
 from ._flow import Close, Flow, Read, Send, Sleep
 from ._models import (
     Credits,
@@ -194,8 +192,8 @@ class Core:
     ) -> Flow[list[UploadedFile]]:
         """Upload files (multipart, streamed from disk) and/or URLs. Every file is checked for
         type and size before anything is sent."""
-        files = [_checked_file(path) for path in paths]
-        links = [_checked_url(url) for url in urls]
+        files = [checked_file(path) for path in paths]
+        links = [checked_url(url) for url in urls]
         if not files and not links:
             raise ConfigurationError("nothing to upload: give at least one file path or URL")
         yield from self.ensure_session()
@@ -288,7 +286,7 @@ class Core:
     def download(self, url: str, dest: str | os.PathLike[str]) -> Flow[pathlib.Path]:
         """Stream ``url`` into ``dest`` (a file, or a folder to put it in). The bytes go to a
         temporary file beside it, renamed at the end: a failure leaves nothing half-written."""
-        target = _download_target(url, dest)
+        target = download_target(url, dest)
         own = rq.same_origin(self.config, url)
         if own:
             yield from self.ensure_token()
@@ -297,27 +295,10 @@ class Core:
             request = rq.download(self.config, self._auth() if own else None, url)
             response = yield from self._send(request, stream=True)
             if response.is_success:
-                return (yield from self._save(response, target))
+                return (yield from save_atomically(response, target, self._read))
             refused = yield from self._drain(response)
             error = error_in(refused, kind="raw") or _not_a_stream(refused)
             attempt = yield from self._recover(error, attempt)
-
-    def _save(self, response: httpx.Response, target: pathlib.Path) -> Flow[pathlib.Path]:
-        fd, part = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := (yield from self._read(response)):
-                    out.write(chunk)
-            os.replace(part, target)
-        except GeneratorExit:
-            pathlib.Path(part).unlink(missing_ok=True)
-            raise
-        except BaseException:
-            pathlib.Path(part).unlink(missing_ok=True)
-            yield Close(response)
-            raise
-        yield Close(response)
-        return target
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -449,51 +430,3 @@ def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> Nemo
         f"could not reach {request.url.scheme}://{request.url.netloc.decode()} ({what}{detail})"
     )
     return NemoConnectionError(message, request=request)
-
-
-def _checked_file(path: str | os.PathLike[str]) -> rq.LazyFile:
-    file = pathlib.Path(path)
-    name = file.name
-    if contract.file_type_of(name) is None:
-        accepted = ", ".join(contract.ACCEPTED_EXTENSIONS)
-        raise LocalUnsupportedFileType(
-            f"cannot upload {str(file)!r}: unsupported file type; accepted types: {accepted}",
-            filename=str(file),
-        )
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise ConfigurationError(f"cannot upload {str(file)!r}: {exc.strerror or exc}") from None
-    if not file.is_file() or not os.access(file, os.R_OK):
-        raise ConfigurationError(f"cannot upload {str(file)!r}: not a readable file")
-    if size > contract.MAX_UPLOAD_BYTES:
-        limit = contract.MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise LocalFileTooLarge(
-            f"cannot upload {str(file)!r}: {size / 1024 / 1024:.0f} MB is over the {limit} MB "
-            "limit; compress or trim it first",
-            filename=str(file),
-        )
-    return rq.LazyFile(file, size)
-
-
-def _checked_url(url: str) -> str:
-    try:
-        parsed = httpx.URL(url.strip())
-    except (httpx.InvalidURL, TypeError):
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"cannot upload {url!r}: not an http(s) URL")
-    return str(parsed)
-
-
-def _download_target(url: str, dest: str | os.PathLike[str]) -> pathlib.Path:
-    target = pathlib.Path(dest).expanduser()
-    if target.is_dir():
-        parts = [part for part in httpx.URL(url).path.split("/") if part]
-        name = parts[-1] if parts else "video"
-        if name == "download" and len(parts) > 1:  # /api/render/proxy/{id}/download
-            name = parts[-2]
-        target = target / (name if "." in name else f"{name}.mp4")
-    if not target.parent.is_dir():
-        raise ConfigurationError(f"cannot save to {str(target)!r}: the folder does not exist")
-    return target
