@@ -92,10 +92,7 @@ class NemokitAdapter:
         self.conversation = Conversation(self.nemo)
 
     def run_step(self, step: Step) -> list[Shown]:
-        if step.op == "upload":
-            views = self.conversation.say(step.text, list(step.files))
-        else:
-            views = self.conversation.say(step.text)
+        views = self.conversation.say(step.text, list(step.files))
         return [shown_of(view) for view in views]
 
     def close(self) -> None:

@@ -29,13 +29,15 @@ import httpx
 from mockserver._app import MockServer
 from mockserver._config import MockConfig
 from mockserver._journal import JournalEntry
-from mockserver._media import tiny_mp4
 from mockserver._transport import StreamingTransport
 from nemokit import contract
 from nemokit._clock import Clock, VirtualClock
 
+from ._cassette import Cassette, load_cassette
 from ._model import (
     REQUEST_KINDS,
+    Fault,
+    ServerVariant,
     Observation,
     Request,
     Scenario,
@@ -43,6 +45,8 @@ from ._model import (
     Step,
     TurnRecord,
 )
+from ._replay import build_router
+from ._scenarios import file_bytes
 
 __all__ = [
     "AdapterFactory",
@@ -117,16 +121,20 @@ def install_faults(server: MockServer, scenario: Scenario) -> None:
 
 
 def materialise(step: Step, files_dir: pathlib.Path) -> Step:
-    """``step`` with its file names turned into absolute paths of files that now exist."""
-    if step.op != "upload":
+    """``step`` with its file names turned into absolute paths of files that now exist (made
+    from the name alone, as the scenario recorder makes them, so cassette uploads match)."""
+    if not step.files:
         return step
     paths = []
     for name in step.files:
+        if name.startswith(("http://", "https://")):
+            paths.append(name)
+            continue
         path = files_dir / pathlib.Path(name).name
         if not path.exists():
-            path.write_bytes(tiny_mp4() if name.endswith(".mp4") else b"not really media\n")
+            path.write_bytes(file_bytes(name))
         paths.append(str(path))
-    return Step("upload", step.text, tuple(paths))
+    return Step(step.op, step.text, tuple(paths))
 
 
 class LogCapture(logging.Handler):
@@ -197,6 +205,8 @@ def _drive(
                 if adapter is not None:
                     _close(adapter, run)
                 adapter = None
+            elif step.op == "wait":
+                clock.sleep(step.seconds or 0.0)
             else:
                 if adapter is None:
                     adapter = factory(make_transport(), clock, dict(env), config_dir)
@@ -308,22 +318,52 @@ def run_scenario(
     if backend == "mock":
         return _run_mock(scenario, factory)
     if backend == "live":
-        from ._live import run_live
-
-        return run_live(scenario, factory, time_scale=time_scale)
+        return _run_live(scenario, factory, time_scale)
     raise ValueError(f"unknown backend {backend!r}: use mock or live (cassettes run on their own)")
 
 
 def _run_mock(scenario: Scenario, factory: AdapterFactory) -> Observation:
     clock = VirtualClock()
     server = MockServer(mock_config(scenario), clock)
-    env = {contract.ENV_API_URL: IN_PROCESS_URL}
-    user_token = _user_token(server, scenario, env)
-    install_faults(server, scenario)
-    transports: list[StreamingTransport] = []
+    transports: list[httpx.BaseTransport] = []
 
     def make_transport() -> httpx.BaseTransport:
         transports.append(StreamingTransport(server.app))
+        return transports[-1]
+
+    return _run_on(scenario, factory, server, clock, IN_PROCESS_URL, make_transport, "mock")
+
+
+def _run_live(scenario: Scenario, factory: AdapterFactory, scale: float) -> Observation:
+    """The mock on loopback with a scaled clock, for clients in another process."""
+    from ._driver import LiveMock
+
+    with LiveMock(mock_config(scenario), scale=scale) as live:
+        transports: list[httpx.BaseTransport] = []
+
+        def make_transport() -> httpx.BaseTransport:
+            transports.append(httpx.HTTPTransport())
+            return transports[-1]
+
+        return _run_on(scenario, factory, live.server, live.clock, live.url, make_transport, "live")
+
+
+def _run_on(
+    scenario: Scenario,
+    factory: AdapterFactory,
+    server: MockServer,
+    clock: Clock,
+    url: str,
+    make_transport: Callable[[], httpx.BaseTransport],
+    backend: str,
+) -> Observation:
+    env = {contract.ENV_API_URL: url}
+    user_token = _user_token(server, scenario, env)
+    install_faults(server, scenario)
+    transports: list[httpx.BaseTransport] = []
+
+    def tracked() -> httpx.BaseTransport:
+        transports.append(make_transport())
         return transports[-1]
 
     def journal_seq() -> int:
@@ -336,7 +376,7 @@ def _run_mock(scenario: Scenario, factory: AdapterFactory) -> Observation:
             run = _drive(
                 scenario,
                 factory,
-                make_transport=make_transport,
+                make_transport=tracked,
                 clock=clock,
                 env=env,
                 workdir=pathlib.Path(tmp),
@@ -354,7 +394,7 @@ def _run_mock(scenario: Scenario, factory: AdapterFactory) -> Observation:
         turns=turn_records(server),
         secrets=_secrets(requests, user_token),
         step_times=tuple(run.step_times),
-        backend="mock",
+        backend=backend,
     )
 
 
@@ -365,3 +405,118 @@ def _user_token(server: MockServer, scenario: Scenario, env: dict[str, str]) -> 
     issued = server.state.issue_token(_TOKEN_CLIENT_ID, "127.0.0.1")
     env[contract.ENV_TOKEN] = issued.token
     return (issued.token,)
+
+
+# --- the cassette backend ---------------------------------------------------------------------
+
+#: Where the committed cassettes live (the repository's ``cassettes/``).
+CASSETTE_DIR = pathlib.Path(__file__).resolve().parent.parent / "cassettes"
+_KIND_EXAMPLES = {
+    "token": "/api/auth/anonymous-token",
+    "session": "/api/tasks/me/with-session/nemo_agent",
+    "run_sse": "/run_sse",
+    "credits": "/api/credits/balance/simple",
+    "state": "/api/state/nemo_agent/me/1/latest",
+    "upload": "/api/upload-video/nemo_agent/me/1",
+    "render": "/api/render/proxy/lambda",
+    "render_status": "/api/render/proxy/lambda/r1",
+}
+
+
+def cassette_scenario(cassette: Cassette) -> Scenario:
+    """The scenario a cassette was recorded from (its ``extra``: ``steps``, ``mock``, ``faults``)."""
+    import fnmatch
+
+    extra = cassette.extra
+    mock = extra.get("mock", {}) if isinstance(extra.get("mock"), dict) else {}
+    names = set(ServerVariant.__dataclass_fields__)
+    server = ServerVariant(**{k: v for k, v in mock.items() if k in names})
+    faults = []
+    for rule in extra.get("faults", []) or []:
+        method, pattern = str(rule.get("method", "*")).upper(), str(rule.get("path", "*"))
+        target = next(
+            (k for k, (m, _) in REQUEST_KINDS.items()
+             if method in (m, "*") and fnmatch.fnmatchcase(_KIND_EXAMPLES[k], pattern)),
+            None,
+        )  # fmt: skip
+        if target is not None:
+            faults.append(_fault_from(target, rule))
+    if mock.get("render_fail_rate"):
+        faults.append(Fault("render", "render_failed"))
+    steps = tuple(
+        Step(s.get("op", "say"), s.get("text", ""), tuple(s.get("files", ())), s.get("seconds"))
+        for s in extra.get("steps", []) or []
+    )
+    mode = "user" if extra.get("token_mode") == "user" else "anonymous"
+    return Scenario(server, steps, tuple(faults), mode)
+
+
+def _fault_from(target: str, rule: dict[str, Any]) -> Fault:
+    times = int(rule.get("times", 1))
+    if rule.get("stall"):
+        return Fault(target, "stall", times=times)
+    if rule.get("cut_after") is not None:
+        return Fault(target, "cut", cut_after=int(rule["cut_after"]), times=times)
+    if rule.get("drop"):
+        return Fault(target, "drop", times=times)
+    if rule.get("code") is not None:
+        return Fault(target, "code", code=int(rule["code"]), times=times)
+    return Fault(target, "status", status=rule.get("status"), retry_after=rule.get("retry_after"),
+                 times=times)  # fmt: skip
+
+
+def _code_of(response: Any) -> int | None:
+    body = getattr(response.body, "value", None)
+    if isinstance(body, dict):
+        if isinstance(body.get("code"), int):
+            return int(body["code"])
+        if body.get("success") is True:
+            return 0
+    return None
+
+
+def run_cassette(cassette: Cassette | str | pathlib.Path, factory: AdapterFactory) -> tuple[Scenario, Observation]:
+    """Replay a cassette's recorded user steps through the target; the router's log is the
+    record of requests (secrets in it are placeholders)."""
+    if not isinstance(cassette, Cassette):
+        cassette = load_cassette(cassette)
+    scenario = cassette_scenario(cassette)
+    clock = VirtualClock()
+    router = build_router(cassette, timing="recorded", clock=clock)
+    env = {contract.ENV_API_URL: cassette.base_url or IN_PROCESS_URL}
+    if scenario.token_mode == "user":
+        env[contract.ENV_TOKEN] = contract.TOKEN_PREFIX + "cassette-user-token"
+    capture = LogCapture()
+    with tempfile.TemporaryDirectory(prefix="nemo-conformance-") as tmp, capture.installed():
+        run = _drive(
+            scenario,
+            factory,
+            make_transport=lambda: httpx.MockTransport(router.handler),
+            clock=clock,
+            env=env,
+            workdir=pathlib.Path(tmp),
+            journal_seq=lambda: len(router.log),
+        )
+    requests = []
+    for seq, entry in enumerate(router.log, 1):
+        step = max((i for i, s in enumerate(run.step_seq) if seq > s), default=-1)
+        recorded = cassette.interactions[entry.index].response if entry.index is not None else None
+        body = getattr(entry.request.body, "value", None)
+        query = "&".join(f"{k}={v}" for k, vs in entry.request.query.items() for v in vs)
+        requests.append(
+            Request(
+                seq, entry.at, entry.request.method, entry.request.path, query,
+                tuple(entry.request.headers.items()), body,
+                status=recorded.status if recorded else None,
+                code=_code_of(recorded) if recorded else None,
+                error="cut" if recorded is not None and recorded.cut else None, step=step,
+            )
+        )  # fmt: skip
+    errors = [*run.errors, *(str(m) for m in router.misses)]
+    observation = Observation(
+        requests=tuple(requests), shown=tuple(run.shown), logs=tuple(capture.lines),
+        errors=tuple(errors), secrets=tuple(env.get(contract.ENV_TOKEN, "") and
+                                            [env[contract.ENV_TOKEN]]),
+        step_times=tuple(run.step_times), backend="cassettes",
+    )  # fmt: skip
+    return scenario, observation

@@ -67,9 +67,11 @@ class Step:
     """One thing the user does: ``say`` text, or ``upload`` files (names; the harness makes
     them), or ``restart`` the client (a new process with the same config dir)."""
 
-    op: Literal["say", "upload", "restart"] = "say"
+    op: Literal["say", "upload", "restart", "wait"] = "say"
     text: str = ""
     files: tuple[str, ...] = ()
+    #: For ``wait``: virtual seconds the user lets pass.
+    seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +129,17 @@ def _scenario(data: dict[str, Any]) -> Scenario:
     if unknown:
         raise ValueError(f"unknown scenario field(s): {sorted(unknown)}")
     steps = tuple(
-        Step(op=s.get("op", "say"), text=s.get("text", ""), files=tuple(s.get("files", ())))
+        Step(
+            op=s.get("op", "say"),
+            text=s.get("text", ""),
+            files=tuple(s.get("files", ())),
+            seconds=s.get("seconds"),
+        )
         for s in data.get("steps", ())
     )
     for step in steps:
-        if step.op not in ("say", "upload", "restart"):
-            raise ValueError(f"unknown step op {step.op!r}: use say, upload or restart")
+        if step.op not in ("say", "upload", "restart", "wait"):
+            raise ValueError(f"unknown step op {step.op!r}: use say, upload, restart or wait")
     faults = tuple(Fault(**f) for f in data.get("faults", ()))
     for fault in faults:
         if fault.target not in REQUEST_KINDS or fault.kind not in FAULT_KINDS:

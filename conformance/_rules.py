@@ -51,6 +51,12 @@ def _same_step_after(obs: Observation, r: Request, kind: str | None = None) -> l
     ]
 
 
+def _is_retry(obs: Observation, r: Request, failed: Callable[[Request], bool]) -> bool:
+    """Whether ``r`` repeats an earlier call of its kind in its step that failed the same way."""
+    same = [x for x in obs.requests if x.step == r.step and x.seq < r.seq and x.kind == r.kind]
+    return any(failed(x) for x in same)
+
+
 def _step_shown(obs: Observation, step: int, kind: str | None = None) -> list[str]:
     return [s.text for s in obs.shown if s.step == step and (kind is None or s.kind == kind)]
 
@@ -164,6 +170,10 @@ def r3(scenario: Scenario, obs: Observation) -> list[Violation]:
     for r in obs.requests:
         if r.code != contract.Code.TOKEN_INVALID or r.kind in (None, "token"):
             continue
+        if _is_retry(obs, r, lambda x: x.code == contract.Code.TOKEN_INVALID):
+            if _same_step_after(obs, r, r.kind):
+                out.append(_v("R3", f"{r.describe()} got 1001 again and was retried again"))
+            continue
         tokens = _same_step_after(obs, r, "token")
         retries = _same_step_after(obs, r, r.kind)
         if scenario.token_mode == "user":
@@ -193,6 +203,8 @@ def r4(_: Scenario, obs: Observation) -> list[Violation]:
         # new session would read an empty project, so reporting it is as good as retrying.
         if r.code != contract.Code.SESSION_NOT_FOUND or r.kind != "run_sse":
             continue
+        if _is_retry(obs, r, lambda x: x.code == contract.Code.SESSION_NOT_FOUND):
+            continue
         sessions = _same_step_after(obs, r, "session")
         retries = _same_step_after(obs, r, r.kind)
         if not sessions:
@@ -208,6 +220,8 @@ def r5(_: Scenario, obs: Observation) -> list[Violation]:
     out = []
     for r in obs.requests:
         if r.status != 400 or r.kind != "token" or r.code not in (None, 400):
+            continue
+        if _is_retry(obs, r, lambda x: x.status == 400):
             continue
         retries = _same_step_after(obs, r, "token")
         if not retries:
@@ -242,8 +256,8 @@ def r6(_: Scenario, obs: Observation) -> list[Violation]:
 def r7(_: Scenario, obs: Observation) -> list[Violation]:
     out = []
     for r in obs.of_kind("run_sse"):
-        if r.status != 200:
-            continue
+        if r.status != 200 or r.code not in (None, 0):
+            continue  # refused before the stream (a JSON error envelope), so never started
         # A dropped exchange may never have journaled its body: then any re-send counts.
         later = _same_step_after(obs, r, "run_sse")
         again = [x for x in later if r.message is None or x.message == r.message]
@@ -499,8 +513,8 @@ _ROUTED_TO = {"export": ("render", "state"), "credits": ("credits",), "state": (
 def t3(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
     for index, step in enumerate(scenario.steps):
-        if step.op != "say" or index >= len(obs.step_times):
-            continue
+        if step.op != "say" or index >= len(obs.step_times) or _step_shown(obs, index, "problem"):
+            continue  # a step that failed (and said so) may stop before its routes
         kinds = {r.kind for r in obs.requests if r.step == index}
         for action, pattern in _ROUTES.items():
             if (m := pattern.search(step.text)) and not kinds & set(_ROUTED_TO[action]):

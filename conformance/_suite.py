@@ -13,6 +13,7 @@ On the ``cassettes`` backend each rule judges every committed cassette's recorde
 
 from __future__ import annotations
 
+import pathlib
 import shlex
 import time
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, Phase, given, settings
 
 from ._adapter import nemokit_factory
-from ._harness import AdapterFactory, run_scenario
+from ._harness import CASSETTE_DIR, AdapterFactory, run_cassette, run_scenario
 from ._model import Observation, Scenario, Violation
 from ._rules import RULES, Rule, rule_by_id
 from ._strategies import scenarios_for
@@ -167,8 +168,6 @@ def run_suite(
     results: list[RuleResult] = []
     for name in backends:
         if name == "cassettes":
-            from ._cassettes import check_cassettes
-
             results += check_cassettes(chosen, factory)
             continue
         results += [check_rule(r, factory, profile=profile, backend=name, client=client)
@@ -189,3 +188,36 @@ def replay(
     observation = run_scenario(scenario, factory, backend=backend)
     violations = [v for rule in _rules(rules) for v in rule.check(scenario, observation)]
     return observation, violations
+
+
+def check_cassettes(
+    rules: Sequence[Rule],
+    factory: AdapterFactory,
+    folder: pathlib.Path = CASSETTE_DIR,
+) -> list[RuleResult]:
+    """Every rule judged on every cassette in ``folder`` that stores its user ``steps``."""
+    started = time.perf_counter()
+    runs = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            runs.append((path.stem, *run_cassette(path, factory)))
+        except Exception as exc:
+            return [RuleResult(rule, "cassettes", "error", error=f"{path.name}: {type(exc).__name__}: {exc}")
+                    for rule in rules]  # fmt: skip
+    seconds = time.perf_counter() - started
+    results = []
+    for rule in rules:
+        failed = next(
+            ((name, scenario, v) for name, scenario, obs in runs
+             if (v := rule.check(scenario, obs))),
+            None,
+        )  # fmt: skip
+        if failed is None:
+            results.append(RuleResult(rule, "cassettes", "passed", len(runs), seconds))
+            continue
+        name, scenario, violations = failed
+        results.append(RuleResult(
+            rule, "cassettes", "failed", len(runs), seconds, scenario, tuple(violations),
+            replay=f"nemokit conformance --backend cassettes --rule {rule.id}  # cassette {name}",
+        ))  # fmt: skip
+    return results
