@@ -15,6 +15,7 @@ virtual clock or an in-process transport: it talks to a :class:`LiveMock`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -168,15 +169,17 @@ class DriverAdapter:
         if line is not None:
             self._log.append(line.rstrip("\n"))
 
-    def _stop(self) -> None:
+    def _stop(self, *, kill: bool = False) -> None:
+        """End the program: ``quit`` and a wait (or at once with ``kill``), then the pipes."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if kill and proc.poll() is None:
+            proc.kill()
         try:
             if proc.poll() is None and proc.stdin is not None:
                 proc.stdin.write('{"op": "quit"}\n')
                 proc.stdin.flush()
-                proc.stdin.close()
         except OSError:
             pass  # it is already gone; wait() below collects it
         try:
@@ -186,9 +189,10 @@ class DriverAdapter:
             proc.wait(QUIT_TIMEOUT)
         for thread in self._threads:
             thread.join(QUIT_TIMEOUT)
-        for stream in (proc.stdout, proc.stderr):
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):  # a broken pipe: nothing left to flush
+                    stream.close()
 
     def _send(self, message: Mapping[str, Any]) -> None:
         proc = self._proc
@@ -210,7 +214,7 @@ class DriverAdapter:
             try:
                 line = self._lines.get(timeout=max(left, 0.001))
             except queue.Empty:
-                self._stop()
+                self._stop(kill=True)
                 raise DriverError(
                     f"the driver printed no {{'kind': 'done'}} within {self.step_timeout:g} s "
                     f"of the step {_describe(step)}; it was stopped{self._tail()}"
@@ -251,9 +255,7 @@ class DriverAdapter:
     def _died(self, when: str) -> DriverError:
         proc = self._proc
         code = proc.wait(QUIT_TIMEOUT) if proc is not None else None
-        for thread in self._threads:
-            thread.join(1.0)
-        self._proc = None
+        self._stop()  # joins the readers (so the log is complete) and closes the pipes
         return DriverError(f"the driver exited with status {code} {when}{self._tail()}")
 
     def _tail(self) -> str:
