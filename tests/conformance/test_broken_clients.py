@@ -1,0 +1,34 @@
+"""The suite proves its power: each deliberately broken client is caught by the rule that names
+its bug, and nemokit's reference client is not, on the same scenario."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._adapter import nemokit_factory
+from conformance._broken import BROKEN_CLIENTS, BROKEN_SCENARIOS
+from conformance._harness import run_scenario
+from conformance._rules import RULES, rule_by_id
+
+
+def test_every_broken_client_has_a_scenario_and_a_known_rule() -> None:
+    assert set(BROKEN_SCENARIOS) == set(BROKEN_CLIENTS)
+    for _, rule_id in BROKEN_CLIENTS.values():
+        assert rule_by_id(rule_id).id == rule_id
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_CLIENTS))
+def test_broken_client_is_caught_by_its_rule(name: str) -> None:
+    factory, rule_id = BROKEN_CLIENTS[name]
+    scenario = BROKEN_SCENARIOS[name]
+    violations = rule_by_id(rule_id).check(scenario, run_scenario(scenario, factory))
+    assert violations, f"{name} was not caught by {rule_id}"
+    assert all(v.rule == rule_id for v in violations)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_CLIENTS))
+def test_reference_client_passes_the_same_scenario(name: str) -> None:
+    scenario = BROKEN_SCENARIOS[name]
+    observation = run_scenario(scenario, nemokit_factory)
+    violations = [v for rule in RULES for v in rule.check(scenario, observation)]
+    assert violations == [], "\n".join(map(str, violations))
