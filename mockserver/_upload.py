@@ -106,7 +106,9 @@ class _Reader:
     def header_end(self) -> None:
         assert self.current is not None
         name = self.field_name.decode("latin-1").strip().lower()
-        self.current.headers[name] = self.field_value.decode("utf-8", "replace").strip()
+        # latin-1 keeps the bytes as they came: parse_options_header encodes the value back to
+        # latin-1, so a UTF-8 file name decoded here as UTF-8 used to crash it (a 500).
+        self.current.headers[name] = self.field_value.decode("latin-1").strip()
         self.field_name.clear()
         self.field_value.clear()
 

@@ -180,9 +180,12 @@ def test_missing_wrong_extra_and_huge_fields(endpoint: str) -> None:
             if endpoint == "render" and body.get("id") == valid["id"]:
                 body["id"] = f"render_{index}"  # a repeated id returns the first job
             response = await mock.request(
-                "POST", _path(template, sid), token=token, content=dumps(body),
+                "POST",
+                _path(template, sid),
+                token=token,
+                content=dumps(body),
                 headers={"Content-Type": "application/json"},
-            )  # fmt: skip
+            )
             if _accepted(response):
                 assert name.startswith("extra") or _optional(endpoint, name), (name, response.text)
             else:
@@ -217,13 +220,37 @@ _OPTIONAL = {
         'user_id=""',
     ),
     "upload_urls": ("missing source_type", "source_type=null"),
-    "render": ("draft={}", "draft={\"a\": 1}", "missing draft.t", "missing draft.d",
-               "draft.d=", "draft.t=", "draft.t={}", "draft.t=[]", "draft.d=[]", "draft.d={}",
-               "draft.d=\"x\"", "draft.d={\"a\": 1}", "draft.t=\"x\"", "draft.t={\"a\": 1}",
-               "draft.t=[\"x\"]", "draft.d=[\"x\"]", "draft.t=huge", "draft.d=huge",
-               "draft.d=null", "draft.t=null", "draft.d=0", "draft.d=-1", "draft.d=1.5",
-               "draft.d=true", "draft.t=0", "draft.t=-1", "draft.t=1.5", "draft.t=true"),
-}  # fmt: skip
+    "render": (
+        "draft={}",
+        'draft={"a": 1}',
+        "missing draft.t",
+        "missing draft.d",
+        "draft.d=",
+        "draft.t=",
+        "draft.t={}",
+        "draft.t=[]",
+        "draft.d=[]",
+        "draft.d={}",
+        'draft.d="x"',
+        'draft.d={"a": 1}',
+        'draft.t="x"',
+        'draft.t={"a": 1}',
+        'draft.t=["x"]',
+        'draft.d=["x"]',
+        "draft.t=huge",
+        "draft.d=huge",
+        "draft.d=null",
+        "draft.t=null",
+        "draft.d=0",
+        "draft.d=-1",
+        "draft.d=1.5",
+        "draft.d=true",
+        "draft.t=0",
+        "draft.t=-1",
+        "draft.t=1.5",
+        "draft.t=true",
+    ),
+}
 
 
 def _optional(endpoint: str, name: str) -> bool:
