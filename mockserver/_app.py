@@ -213,6 +213,10 @@ class _Instrument:
         entry.fault = rule.id
         if rule.delay:
             await self.server.clock.asleep(rule.delay)
+        if rule.drop or rule.answers:
+            # The endpoint never runs, so read the (small) body here: the journal must show what
+            # a refused request carried, e.g. the render id of a submit that a fault answered.
+            await _drain_small_body(scope, receive)
         if rule.drop:
             await _drop(send, entry)
         if not rule.answers:

@@ -154,3 +154,17 @@ def test_admin_requests_are_never_faulted_or_journaled() -> None:
     assert len(api.server.journal) == 0
     assert isinstance(api.get(contract.PATH_CREDITS), httpx.Response)
     assert len(api.server.journal) == 1
+
+
+@pytest.mark.parametrize("fault", [{"status": 503}, {"code": 1002}])
+def test_a_request_answered_by_a_fault_is_journaled_with_its_body(fault: dict[str, int]) -> None:
+    # Rules such as "a failed render submit is retried with a new id" are judged from the
+    # journal, so the body of a refused request must be there even though no endpoint read it.
+    api = Api()
+    token, _ = api.token()
+    api.server.faults.add(method="POST", path=contract.PATH_RENDER, **fault)
+    api.post(contract.PATH_RENDER, token=token, json={"id": "render_1", "sessionId": "1"})
+    entry = api.server.journal.last()
+    assert entry is not None
+    assert entry.fault is not None
+    assert entry.body == {"id": "render_1", "sessionId": "1"}
