@@ -475,13 +475,25 @@ def _dump(value: JSON) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
+class _NotJson(ValueError):
+    """``NaN``/``Infinity``, which Python's json module accepts and JSON does not."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
 def loads_cassette(text: str, *, source: str = "<string>") -> Cassette:
     """Parse a cassette's text; any problem is a :class:`CassetteError` naming ``source``."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise CassetteError(f"not valid JSON ({error.msg})", file=source, where=where) from None
+    except _NotJson as error:  # NaN/Infinity: the writer refuses them, so no cassette has them
+        raise CassetteError(f"not valid JSON ({error} is not a JSON number)", file=source) from None
+    except RecursionError:
+        raise CassetteError("not valid JSON (nested too deeply)", file=source) from None
     try:
         return Cassette.from_json(data)
     except _SchemaError as error:
@@ -506,7 +518,7 @@ def save_cassette(cassette: Cassette, path: str | os.PathLike[str]) -> pathlib.P
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         text = dumps_cassette(cassette)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:
         raise CassetteError(f"cannot be written: {error}", file=str(target)) from None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
