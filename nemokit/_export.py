@@ -29,6 +29,7 @@ from . import contract
 from ._draft import Timeline
 from ._errors import NemoError, PlanLimit
 from ._flow import Flow, Show, Sleep
+from ._problems import problem_for
 from ._views import Problem, Progress, VideoReady
 
 if TYPE_CHECKING:
@@ -216,7 +217,4 @@ def _render_failed(job: RenderJob) -> Problem:
 
 
 def _problem(exc: BaseException, core: Core) -> Problem:
-    # Imported here: the conversation module imports this one, and owns the error sentences.
-    from ._conversation import problem_for
-
     return problem_for(exc, core)
