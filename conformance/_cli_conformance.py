@@ -35,10 +35,20 @@ def _factory(client: str | None, client_cmd: str | None) -> AdapterFactory:
 @click.command("conformance")
 @click.option("--client", metavar="MODULE:FACTORY", help="A Python client's adapter factory.")
 @click.option("--client-cmd", metavar="CMD", help="A program speaking the driver protocol.")
-@click.option("--backend", type=click.Choice(["mock", "cassettes", "both"]), default="mock",
-              show_default=True, help="Judge against the live mock, the cassettes, or both.")
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="ci", show_default=True,
-              help="How many scenarios per rule (ci is derandomized).")
+@click.option(
+    "--backend",
+    type=click.Choice(["mock", "cassettes", "both"]),
+    default="mock",
+    show_default=True,
+    help="Judge against the live mock, the cassettes, or both.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default="ci",
+    show_default=True,
+    help="How many scenarios per rule (ci is derandomized).",
+)
 @click.option("--rule", "rules", multiple=True, metavar="ID", help="Only these rules (repeat).")
 @click.option("--junit", type=click.Path(dir_okay=False, writable=True), help="Write JUnit XML.")
 @click.option("--replay", "replay_json", metavar="JSON", help="Run one scenario (from a report).")
@@ -57,7 +67,7 @@ def conformance_command(
     console = Console()
     if list_rules:
         for rule in RULES:
-            console.print(f"[bold]{rule.id}[/] {rule.title}: {rule.contract}")
+            console.print(f"[bold]{rule.id}[/] {rule.title}: {rule.contract}", soft_wrap=True)
         return
     for rule_id in rules:
         try:
@@ -73,8 +83,13 @@ def conformance_command(
     chosen = {"mock": live, "both": "both", "cassettes": "cassettes"}[backend]
     if client_cmd and backend == "both":
         chosen = live
-    suite = run_suite(factory, rules=list(rules) or None, profile=profile, backend=chosen,
-                      client=client or (f'--client-cmd "{client_cmd}"' if client_cmd else None))  # fmt: skip
+    suite = run_suite(
+        factory,
+        rules=list(rules) or None,
+        profile=profile,
+        backend=chosen,
+        client=client or (f'--client-cmd "{client_cmd}"' if client_cmd else None),
+    )
     print_table(suite, console)
     if junit:
         console.print(f"JUnit XML written to {write_junit(suite, junit)}")
@@ -82,14 +97,18 @@ def conformance_command(
         sys.exit(1)
 
 
-def _replay(text: str, factory: AdapterFactory, rules: list[str], backend: str, console: Console) -> None:
+def _replay(
+    text: str, factory: AdapterFactory, rules: list[str], backend: str, console: Console
+) -> None:
     try:
         scenario = Scenario.from_json(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--replay") from None
     observation, violations = replay(scenario, factory, rules=rules or None, backend=backend)
     for request in observation.requests:
-        console.print(f"  {request.describe()} → {request.status} code={request.code}", markup=False)
+        console.print(
+            f"  {request.describe()} → {request.status} code={request.code}", markup=False
+        )
     for shown in observation.shown:
         console.print(f"  [{shown.kind}] {shown.text}", markup=False)
     for violation in violations:

@@ -18,6 +18,7 @@ did in each turn (texts, noise, tool names, silent or not), read from the mock's
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import logging
 import pathlib
 import tempfile
@@ -37,10 +38,10 @@ from ._cassette import Cassette, load_cassette
 from ._model import (
     REQUEST_KINDS,
     Fault,
-    ServerVariant,
     Observation,
     Request,
     Scenario,
+    ServerVariant,
     Shown,
     Step,
     TurnRecord,
@@ -424,9 +425,7 @@ _KIND_EXAMPLES = {
 
 
 def cassette_scenario(cassette: Cassette) -> Scenario:
-    """The scenario a cassette was recorded from (its ``extra``: ``steps``, ``mock``, ``faults``)."""
-    import fnmatch
-
+    """The scenario a cassette was recorded from (``extra``: ``steps``, ``mock``, ``faults``)."""
     extra = cassette.extra
     mock = extra.get("mock", {}) if isinstance(extra.get("mock"), dict) else {}
     names = set(ServerVariant.__dataclass_fields__)
@@ -435,10 +434,13 @@ def cassette_scenario(cassette: Cassette) -> Scenario:
     for rule in extra.get("faults", []) or []:
         method, pattern = str(rule.get("method", "*")).upper(), str(rule.get("path", "*"))
         target = next(
-            (k for k, (m, _) in REQUEST_KINDS.items()
-             if method in (m, "*") and fnmatch.fnmatchcase(_KIND_EXAMPLES[k], pattern)),
+            (
+                k
+                for k, (m, _) in REQUEST_KINDS.items()
+                if method in (m, "*") and fnmatch.fnmatchcase(_KIND_EXAMPLES[k], pattern)
+            ),
             None,
-        )  # fmt: skip
+        )
         if target is not None:
             faults.append(_fault_from(target, rule))
     if mock.get("render_fail_rate"):
@@ -447,8 +449,8 @@ def cassette_scenario(cassette: Cassette) -> Scenario:
         Step(s.get("op", "say"), s.get("text", ""), tuple(s.get("files", ())), s.get("seconds"))
         for s in extra.get("steps", []) or []
     )
-    mode = "user" if extra.get("token_mode") == "user" else "anonymous"
-    return Scenario(server, steps, tuple(faults), mode)
+    user = extra.get("token_mode") == "user"
+    return Scenario(server, steps, tuple(faults), "user" if user else "anonymous")
 
 
 def _fault_from(target: str, rule: dict[str, Any]) -> Fault:
@@ -461,8 +463,13 @@ def _fault_from(target: str, rule: dict[str, Any]) -> Fault:
         return Fault(target, "drop", times=times)
     if rule.get("code") is not None:
         return Fault(target, "code", code=int(rule["code"]), times=times)
-    return Fault(target, "status", status=rule.get("status"), retry_after=rule.get("retry_after"),
-                 times=times)  # fmt: skip
+    return Fault(
+        target,
+        "status",
+        status=rule.get("status"),
+        retry_after=rule.get("retry_after"),
+        times=times,
+    )
 
 
 def _code_of(response: Any) -> int | None:
@@ -475,7 +482,9 @@ def _code_of(response: Any) -> int | None:
     return None
 
 
-def run_cassette(cassette: Cassette | str | pathlib.Path, factory: AdapterFactory) -> tuple[Scenario, Observation]:
+def run_cassette(
+    cassette: Cassette | str | pathlib.Path, factory: AdapterFactory
+) -> tuple[Scenario, Observation]:
     """Replay a cassette's recorded user steps through the target; the router's log is the
     record of requests (secrets in it are placeholders)."""
     if not isinstance(cassette, Cassette):
@@ -505,18 +514,27 @@ def run_cassette(cassette: Cassette | str | pathlib.Path, factory: AdapterFactor
         query = "&".join(f"{k}={v}" for k, vs in entry.request.query.items() for v in vs)
         requests.append(
             Request(
-                seq, entry.at, entry.request.method, entry.request.path, query,
-                tuple(entry.request.headers.items()), body,
+                seq,
+                entry.at,
+                entry.request.method,
+                entry.request.path,
+                query,
+                tuple(entry.request.headers.items()),
+                body,
                 status=recorded.status if recorded else None,
                 code=_code_of(recorded) if recorded else None,
-                error="cut" if recorded is not None and recorded.cut else None, step=step,
+                error="cut" if recorded is not None and recorded.cut else None,
+                step=step,
             )
-        )  # fmt: skip
+        )
     errors = [*run.errors, *(str(m) for m in router.misses)]
     observation = Observation(
-        requests=tuple(requests), shown=tuple(run.shown), logs=tuple(capture.lines),
-        errors=tuple(errors), secrets=tuple(env.get(contract.ENV_TOKEN, "") and
-                                            [env[contract.ENV_TOKEN]]),
-        step_times=tuple(run.step_times), backend="cassettes",
-    )  # fmt: skip
+        requests=tuple(requests),
+        shown=tuple(run.shown),
+        logs=tuple(capture.lines),
+        errors=tuple(errors),
+        secrets=tuple(env.get(contract.ENV_TOKEN, "") and [env[contract.ENV_TOKEN]]),
+        step_times=tuple(run.step_times),
+        backend="cassettes",
+    )
     return scenario, observation

@@ -60,8 +60,13 @@ def junit_xml(suite: SuiteResult) -> str:
             time=f"{sum(r.seconds for r in results):.3f}",
         )
         for r in results:
-            case = ET.SubElement(node, "testcase", classname=f"conformance.{backend}",
-                                 name=f"{r.rule.id} {r.rule.title}", time=f"{r.seconds:.3f}")  # fmt: skip
+            case = ET.SubElement(
+                node,
+                "testcase",
+                classname=f"conformance.{backend}",
+                name=f"{r.rule.id} {r.rule.title}",
+                time=f"{r.seconds:.3f}",
+            )
             if r.status in ("failed", "error"):
                 message = str(r.violations[0]) if r.violations else (r.error or r.status)
                 tag = "failure" if r.status == "failed" else "error"

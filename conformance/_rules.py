@@ -9,6 +9,7 @@ unit-tested on hand-built observations.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -70,7 +71,7 @@ def h1(_: Scenario, obs: Observation) -> list[Violation]:
         if r.kind is None or r.kind == "token":
             continue
         auth = r.header(contract.HEADER_AUTHORIZATION) or ""
-        scheme, _, token = auth.partition(" ")
+        scheme, token = auth.partition(" ")[::2]
         if scheme != "Bearer" or not token.strip():
             out.append(_v("H1", f"{r.describe()} has no 'Authorization: Bearer <token>'"))
     return out
@@ -90,9 +91,12 @@ def h2(_: Scenario, obs: Observation) -> list[Violation]:
             out.append(_v("H2", f"{r.describe()}: X-Skill-Version {version!r} is not a version"))
         if platform not in _PLATFORMS:
             out.append(
-                _v("H2", f"{r.describe()}: X-Skill-Platform {platform!r} is not one of "
-                         "clawhub, cursor, unknown (nor $SKILL_SOURCE, which was unset)")
-            )  # fmt: skip
+                _v(
+                    "H2",
+                    f"{r.describe()}: X-Skill-Platform {platform!r} is not one of "
+                    "clawhub, cursor, unknown (nor $SKILL_SOURCE, which was unset)",
+                )
+            )
     return out
 
 
@@ -110,9 +114,12 @@ def h3(_: Scenario, obs: Observation) -> list[Violation]:
     if changed:
         first, other = ids[0][0], changed[0][0]
         out.append(
-            _v("H3", f"the client id changed between {first.describe()} and {other.describe()} "
-                     "(a new id per run hits the per-IP token limit)")
-        )  # fmt: skip
+            _v(
+                "H3",
+                f"the client id changed between {first.describe()} and {other.describe()} "
+                "(a new id per run hits the per-IP token limit)",
+            )
+        )
     return out
 
 
@@ -151,9 +158,12 @@ def r1(scenario: Scenario, obs: Observation) -> list[Violation]:
         elif not is_retry and later[0].time - r.time < wait - _EPS:
             gap = later[0].time - r.time
             out.append(
-                _v("R1", f"{later[0].describe()} retried {gap:g}s after the 429 of "
-                         f"{r.describe()}; the contract says wait {wait:g}s")
-            )  # fmt: skip
+                _v(
+                    "R1",
+                    f"{later[0].describe()} retried {gap:g}s after the 429 of "
+                    f"{r.describe()}; the contract says wait {wait:g}s",
+                )
+            )
     return out
 
 
@@ -178,15 +188,25 @@ def r3(scenario: Scenario, obs: Observation) -> list[Violation]:
         retries = _same_step_after(obs, r, r.kind)
         if scenario.token_mode == "user":
             if tokens:
-                out.append(_v("R3", f"{tokens[0].describe()}: a user's NEMO_TOKEN got 1001 at "
-                                    f"{r.describe()}; report it, never swap in an anonymous one"))  # fmt: skip
+                out.append(
+                    _v(
+                        "R3",
+                        f"{tokens[0].describe()}: a user's NEMO_TOKEN got 1001 at "
+                        f"{r.describe()}; report it, never swap in an anonymous one",
+                    )
+                )
             if not any(s.step == r.step and s.kind == "problem" for s in obs.shown):
                 out.append(_v("R3", f"the 1001 of {r.describe()} was not reported to the user"))
             continue
         earlier = [x.header(contract.HEADER_CLIENT_ID) for x in obs.of_kind("token")]
         if len(tokens) != 1:
-            out.append(_v("R3", f"after the 1001 of {r.describe()}: {len(tokens)} new token "
-                                "calls (exactly one expected)"))  # fmt: skip
+            out.append(
+                _v(
+                    "R3",
+                    f"after the 1001 of {r.describe()}: {len(tokens)} new token "
+                    "calls (exactly one expected)",
+                )
+            )
         elif earlier and tokens[0].header(contract.HEADER_CLIENT_ID) != earlier[0]:
             out.append(_v("R3", f"{tokens[0].describe()} renewed the token with another client id"))
         if not retries:
@@ -263,9 +283,12 @@ def r7(_: Scenario, obs: Observation) -> list[Violation]:
         again = [x for x in later if r.message is None or x.message == r.message]
         if again:
             out.append(
-                _v("R7", f"{again[0].describe()} re-sent the message of {r.describe()}, whose "
-                         "stream had started (duplicated work, charged twice)")
-            )  # fmt: skip
+                _v(
+                    "R7",
+                    f"{again[0].describe()} re-sent the message of {r.describe()}, whose "
+                    "stream had started (duplicated work, charged twice)",
+                )
+            )
     return out
 
 
@@ -277,10 +300,15 @@ def r8(_: Scenario, obs: Observation) -> list[Violation]:
     for path, seen in polls.items():
         if len(seen) > contract.MAX_RENDER_POLLS:
             out.append(_v("R8", f"{len(seen)} polls of {path} (at most 10)"))
-        for a, b in zip(seen, seen[1:]):
+        for a, b in itertools.pairwise(seen):
             if b.time - a.time < contract.RENDER_POLL_INTERVAL - _EPS:
-                out.append(_v("R8", f"{b.describe()} polled {b.time - a.time:g}s after "
-                                    f"{a.describe()} (every 30 s at most)"))  # fmt: skip
+                out.append(
+                    _v(
+                        "R8",
+                        f"{b.describe()} polled {b.time - a.time:g}s after "
+                        f"{a.describe()} (every 30 s at most)",
+                    )
+                )
     return out
 
 
@@ -355,8 +383,13 @@ def s3(scenario: Scenario, obs: Observation) -> list[Violation]:
             continue
         count = _still_working(obs, step)
         if not low <= count <= high:
-            out.append(_v("S3", f"step {step} showed 'Still working' {count} times; the turn's "
-                                f"quiet time calls for {low} to {high} (every 2 minutes)"))  # fmt: skip
+            out.append(
+                _v(
+                    "S3",
+                    f"step {step} showed 'Still working' {count} times; the turn's "
+                    f"quiet time calls for {low} to {high} (every 2 minutes)",
+                )
+            )
     return out
 
 
@@ -374,8 +407,13 @@ def s4(scenario: Scenario, obs: Observation) -> list[Violation]:
         # 15-minute limit or the stream's end (20 minutes) is still well past it.
         allowed = contract.STALL_AFTER + 2 * scenario.server.heartbeat_interval + 120
         if gave_up - r.time > allowed:
-            out.append(_v("S4", f"the stalled stream of {r.describe()} was held "
-                                f"{gave_up - r.time:g}s (give up after 10 minutes of heartbeats)"))  # fmt: skip
+            out.append(
+                _v(
+                    "S4",
+                    f"the stalled stream of {r.describe()} was held "
+                    f"{gave_up - r.time:g}s (give up after 10 minutes of heartbeats)",
+                )
+            )
         if not _step_shown(obs, r.step, "problem"):
             out.append(_v("S4", f"the stalled turn of {r.describe()} ended without a Problem"))
     return out
@@ -388,8 +426,13 @@ def s5(_: Scenario, obs: Observation) -> list[Violation]:
             continue
         for text in _step_shown(obs, r.step):
             if contract.NOISE_PHRASE.lower() in text.lower():
-                out.append(_v("S5", f"step {r.step} showed the trailing noise after "
-                                    f"{r.describe()}: {text[:70]!r}"))  # fmt: skip
+                out.append(
+                    _v(
+                        "S5",
+                        f"step {r.step} showed the trailing noise after "
+                        f"{r.describe()}: {text[:70]!r}",
+                    )
+                )
     return out
 
 
@@ -414,8 +457,13 @@ def s6(_: Scenario, obs: Observation) -> list[Violation]:
             continue
         fetched = [x for x in _same_step_after(obs, r, "state") if x.time >= turn.end - _EPS]
         if not fetched:
-            out.append(_v("S6", f"the silent turn of {r.describe()} was not followed by a "
-                                "state fetch after its stream"))  # fmt: skip
+            out.append(
+                _v(
+                    "S6",
+                    f"the silent turn of {r.describe()} was not followed by a "
+                    "state fetch after its stream",
+                )
+            )
         summaries = _step_shown(obs, r.step, "changes")
         if not summaries:
             out.append(_v("S6", f"the silent turn of {r.describe()} got no change summary"))
@@ -423,8 +471,13 @@ def s6(_: Scenario, obs: Observation) -> list[Violation]:
             words = {w for t in turn.tools for w in _CHANGE_WORDS.get(t, ())}
             text = " ".join(summaries).lower()
             if words and not any(w in text for w in words):
-                out.append(_v("S6", f"the summary after {r.describe()} does not name the change "
-                                    f"({', '.join(turn.tools)}): {text[:80]!r}"))  # fmt: skip
+                out.append(
+                    _v(
+                        "S6",
+                        f"the summary after {r.describe()} does not name the change "
+                        f"({', '.join(turn.tools)}): {text[:80]!r}",
+                    )
+                )
     return out
 
 
@@ -437,20 +490,37 @@ def s7(scenario: Scenario, obs: Observation) -> list[Violation]:
             continue
         turn = next((t for t in obs.turns if abs(t.start - r.time) < _EPS), None)
         fetches = _same_step_after(obs, r, "state")
-        landed = [i for i, f in enumerate(fetches) if turn and turn.changed and f.time >= turn.applied_at]
+        landed = [
+            i for i, f in enumerate(fetches) if turn and turn.changed and f.time >= turn.applied_at
+        ]
         chain = fetches[: landed[0] + 1] if landed else fetches
         if chain and chain[0].time - r.time < contract.RECOVERY_FIRST_WAIT - _EPS:
-            out.append(_v("S7", f"{chain[0].describe()} fetched the state less than 30 s after "
-                                f"the stream of {r.describe()} broke"))  # fmt: skip
-        for a, b in zip(chain, chain[1:]):
+            out.append(
+                _v(
+                    "S7",
+                    f"{chain[0].describe()} fetched the state less than 30 s after "
+                    f"the stream of {r.describe()} broke",
+                )
+            )
+        for a, b in itertools.pairwise(chain):
             if b.time - a.time < contract.RECOVERY_NEXT_WAIT - _EPS:
-                out.append(_v("S7", f"{b.describe()} fetched {b.time - a.time:g}s after "
-                                    f"{a.describe()} (60 s between recovery fetches)"))  # fmt: skip
+                out.append(
+                    _v(
+                        "S7",
+                        f"{b.describe()} fetched {b.time - a.time:g}s after "
+                        f"{a.describe()} (60 s between recovery fetches)",
+                    )
+                )
         if landed and landed[0] < contract.RECOVERY_MAX_FETCHES:
             continue
         if len(chain) != contract.RECOVERY_MAX_FETCHES:
-            out.append(_v("S7", f"after the broken stream of {r.describe()}: {len(chain)} state "
-                                "fetches, then gave up (5 expected before reporting)"))  # fmt: skip
+            out.append(
+                _v(
+                    "S7",
+                    f"after the broken stream of {r.describe()}: {len(chain)} state "
+                    "fetches, then gave up (5 expected before reporting)",
+                )
+            )
         if not _step_shown(obs, r.step, "problem"):
             out.append(_v("S7", f"the lost turn of {r.describe()} was not reported as a failure"))
     return out
@@ -468,8 +538,13 @@ def s8(scenario: Scenario, obs: Observation) -> list[Violation]:
         key = _key(turn.texts[0])
         shown = " ".join(" ".join(t.split()) for t in _step_shown(obs, r.step, "reply"))
         if key and key not in shown:
-            out.append(_v("S8", f"the reply to {r.describe()} ({scenario.server.dialect} dialect"
-                                f") was not shown: expected text starting {key!r}"))  # fmt: skip
+            out.append(
+                _v(
+                    "S8",
+                    f"the reply to {r.describe()} ({scenario.server.dialect} dialect"
+                    f") was not shown: expected text starting {key!r}",
+                )
+            )
     return out
 
 
@@ -501,8 +576,13 @@ def t2(_: Scenario, obs: Observation) -> list[Violation]:
     for r in obs.of_kind("run_sse"):
         for action in ("export", "credits"):
             if r.message and (m := _ROUTES[action].search(r.message)):
-                out.append(_v("T2", f"{r.describe()} sent {m.group(0)!r} to the backend as a "
-                                    f"message ({action} is the client's job)"))  # fmt: skip
+                out.append(
+                    _v(
+                        "T2",
+                        f"{r.describe()} sent {m.group(0)!r} to the backend as a "
+                        f"message ({action} is the client's job)",
+                    )
+                )
     return out
 
 
@@ -518,14 +598,23 @@ def t3(scenario: Scenario, obs: Observation) -> list[Violation]:
         kinds = {r.kind for r in obs.requests if r.step == index}
         for action, pattern in _ROUTES.items():
             if (m := pattern.search(step.text)) and not kinds & set(_ROUTED_TO[action]):
-                out.append(_v("T3", f"step {index} said {m.group(0)!r} but no "
-                                    f"{'/'.join(_ROUTED_TO[action])} request followed"))  # fmt: skip
+                out.append(
+                    _v(
+                        "T3",
+                        f"step {index} said {m.group(0)!r} but no "
+                        f"{'/'.join(_ROUTED_TO[action])} request followed",
+                    )
+                )
         rest = step.text
         for pattern in _ROUTES.values():
             rest = pattern.sub("", rest)
         if rest.strip(" ,.;!?，。！？和and") == "" and "run_sse" in kinds:
-            out.append(_v("T3", f"step {index} ({step.text!r}) is only a keyword, yet it was "
-                                "sent to /run_sse"))  # fmt: skip
+            out.append(
+                _v(
+                    "T3",
+                    f"step {index} ({step.text!r}) is only a keyword, yet it was sent to /run_sse",
+                )
+            )
     return out
 
 
@@ -563,51 +652,130 @@ def x1(_: Scenario, obs: Observation) -> list[Violation]:
 # --- the registry -----------------------------------------------------------------------------
 
 _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
-    ("H1", "Authorization on every call", "Authorization: Bearer <token> on every call except "
-     "the anonymous-token call.", h1),
-    ("H2", "attribution headers", "X-Skill-Source, X-Skill-Version and X-Skill-Platform on "
-     "every request, well formed.", h2),
-    ("H3", "client id on the token call", "POST /api/auth/anonymous-token carries X-Client-Id "
-     "(≤ 64 chars), made once and kept: the same id across runs.", h3),
+    (
+        "H1",
+        "Authorization on every call",
+        "Authorization: Bearer <token> on every call except the anonymous-token call.",
+        h1,
+    ),
+    (
+        "H2",
+        "attribution headers",
+        "X-Skill-Source, X-Skill-Version and X-Skill-Platform on every request, well formed.",
+        h2,
+    ),
+    (
+        "H3",
+        "client id on the token call",
+        "POST /api/auth/anonymous-token carries X-Client-Id "
+        "(≤ 64 chars), made once and kept: the same id across runs.",
+        h3,
+    ),
     ("H4", "token never in a URL", "Never put the API token in a URL.", h4),
-    ("R1", "429 retried once after the wait", "429: wait 30 s (or Retry-After if longer) and "
-     "retry once.", r1),
+    (
+        "R1",
+        "429 retried once after the wait",
+        "429: wait 30 s (or Retry-After if longer) and retry once.",
+        r1,
+    ),
     ("R2", "402 never retried", "402: report the plan limit; never retry.", r2),
-    ("R3", "1001 renews an anonymous token", "1001, anonymous token: get a new one (same client "
-     "id) and retry once; NEMO_TOKEN from the user: report.", r3),
-    ("R4", "1002 makes a new session", "1002: create a new session; retry the call once where "
-     "it is safe.", r4),
+    (
+        "R3",
+        "1001 renews an anonymous token",
+        "1001, anonymous token: get a new one (same client "
+        "id) and retry once; NEMO_TOKEN from the user: report.",
+        r3,
+    ),
+    (
+        "R4",
+        "1002 makes a new session",
+        "1002: create a new session; retry the call once where it is safe.",
+        r4,
+    ),
     ("R5", "400 adds a client id", "400 (X-Client-Id missing): generate one and retry.", r5),
-    ("R6", "render submit retried with a new id", "If submitting fails, retry once with a new "
-     "id.", r6),
-    ("R7", "a started stream is never re-sent", "Never re-send a message once its stream has "
-     "started.", r7),
-    ("R8", "render polls every 30 s, at most 10", "Clients poll every 30 s, at most 10 "
-     "times.", r8),
+    (
+        "R6",
+        "render submit retried with a new id",
+        "If submitting fails, retry once with a new id.",
+        r6,
+    ),
+    (
+        "R7",
+        "a started stream is never re-sent",
+        "Never re-send a message once its stream has started.",
+        r7,
+    ),
+    ("R8", "render polls every 30 s, at most 10", "Clients poll every 30 s, at most 10 times.", r8),
     ("S1", "heartbeats never shown", "Heartbeats (all three forms) are never shown.", s1),
-    ("S2", "tool calls never shown", "Tool calls and results are handled internally, never "
-     "shown to the user.", s2),
-    ("S3", "Still working every 2 minutes", "Every 2 minutes without text, tell the user "
-     "\"⏳ Still working...\".", s3),
-    ("S4", "stalled turns end", "10 minutes of nothing but heartbeats counts as a stalled "
-     "turn.", s4),
-    ("S5", "trailing noise dropped", "A trailing \"I encountered a temporary issue\" after "
-     "normal output is noise: drop it.", s5),
-    ("S6", "silent turns summarised", "Silent turns: fetch the state, diff it against the "
-     "state before the turn, and summarise the change.", s6),
-    ("S7", "disconnect recovery", "Stream broken: do not re-send; wait 30 s and fetch the "
-     "state; unchanged → every 60 s; after 5 unchanged fetches report the failure.", s7),
-    ("S8", "both event dialects read", "Event dialects: a robust client reads both ADK and "
-     "simple.", s8),
-    ("T1", "GUI instructions never shown", "Keep what the backend says about the content; "
-     "strip the GUI instructions.", t1),
-    ("T2", "export and credits never sent as messages", "Export and credits are handled by the "
-     "client and never sent to the backend as a message.", t2),
-    ("T3", "keywords routed in both languages", "export/导出 → export, credits/余额 → credits, "
-     "status/状态/show tracks → state; not SSE.", t3),
-    ("X1", "the token never shown or logged", "Tokens are secrets: never printed, logged, "
-     "shown in a repr or an exception.", x1),
-)  # fmt: skip
+    (
+        "S2",
+        "tool calls never shown",
+        "Tool calls and results are handled internally, never shown to the user.",
+        s2,
+    ),
+    (
+        "S3",
+        "Still working every 2 minutes",
+        'Every 2 minutes without text, tell the user "⏳ Still working...".',
+        s3,
+    ),
+    (
+        "S4",
+        "stalled turns end",
+        "10 minutes of nothing but heartbeats counts as a stalled turn.",
+        s4,
+    ),
+    (
+        "S5",
+        "trailing noise dropped",
+        'A trailing "I encountered a temporary issue" after normal output is noise: drop it.',
+        s5,
+    ),
+    (
+        "S6",
+        "silent turns summarised",
+        "Silent turns: fetch the state, diff it against the "
+        "state before the turn, and summarise the change.",
+        s6,
+    ),
+    (
+        "S7",
+        "disconnect recovery",
+        "Stream broken: do not re-send; wait 30 s and fetch the "
+        "state; unchanged → every 60 s; after 5 unchanged fetches report the failure.",
+        s7,
+    ),
+    (
+        "S8",
+        "both event dialects read",
+        "Event dialects: a robust client reads both ADK and simple.",
+        s8,
+    ),
+    (
+        "T1",
+        "GUI instructions never shown",
+        "Keep what the backend says about the content; strip the GUI instructions.",
+        t1,
+    ),
+    (
+        "T2",
+        "export and credits never sent as messages",
+        "Export and credits are handled by the client and never sent to the backend as a message.",
+        t2,
+    ),
+    (
+        "T3",
+        "keywords routed in both languages",
+        "export/导出 → export, credits/余额 → credits, status/状态/show tracks → state; not SSE.",
+        t3,
+    ),
+    (
+        "X1",
+        "the token never shown or logged",
+        "Tokens are secrets: never printed, logged, shown in a repr or an exception.",
+        x1,
+    ),
+)
 
 #: Every rule, in report order.
 RULES: tuple[Rule, ...] = tuple(Rule(i, t, c, j) for i, t, c, j in _TABLE)

@@ -35,7 +35,7 @@ GENERATE = ("generate a video of a city at night", "生成一个海边日落的�
 KEYWORDS = ("credits", "status", "export", "余额", "状态", "导出", "积分", "balance", "show tracks")
 COMPOUND = (
     "trim the pauses and export",
-    "add a title \"Hi\" and check my credits",
+    'add a title "Hi" and check my credits',
     "剪掉停顿然后导出",
     "加转场，然后看看余额",
     "add transitions, then show tracks",
@@ -129,13 +129,20 @@ def rate_limited() -> st.SearchStrategy[Scenario]:
 
 
 def _export(faults: st.SearchStrategy[tuple[Fault, ...]]) -> st.SearchStrategy[Scenario]:
-    steps = st.sampled_from(EDITS[:4]).map(lambda e: (UPLOAD, Step("say", e), Step("say", "export")))
+    steps = st.sampled_from(EDITS[:4]).map(
+        lambda e: (UPLOAD, Step("say", e), Step("say", "export"))
+    )
     return _scenario(steps, faults=faults)
 
 
 def plan_limit() -> st.SearchStrategy[Scenario]:
-    fault = st.builds(Fault, target=st.just("render"), kind=st.just("status"),
-                      status=st.just(402), times=st.integers(1, 2))  # fmt: skip
+    fault = st.builds(
+        Fault,
+        target=st.just("render"),
+        kind=st.just("status"),
+        status=st.just(402),
+        times=st.integers(1, 2),
+    )
     return _export(fault.map(lambda f: (f,)))
 
 
@@ -163,8 +170,13 @@ def client_id_missing() -> st.SearchStrategy[Scenario]:
 
 
 def render_submit() -> st.SearchStrategy[Scenario]:
-    fault = st.builds(Fault, target=st.just("render"), kind=st.just("status"),
-                      status=st.sampled_from((500, 502, 503)), times=st.integers(1, 2))  # fmt: skip
+    fault = st.builds(
+        Fault,
+        target=st.just("render"),
+        kind=st.just("status"),
+        status=st.sampled_from((500, 502, 503)),
+        times=st.integers(1, 2),
+    )
     return _export(fault.map(lambda f: (f,)))
 
 
@@ -175,11 +187,12 @@ def renders() -> st.SearchStrategy[Scenario]:
 
 def broken_streams() -> st.SearchStrategy[Scenario]:
     fault = st.one_of(
-        st.builds(Fault, target=st.just("run_sse"), kind=st.just("cut"),
-                  cut_after=st.integers(0, 4)),
+        st.builds(
+            Fault, target=st.just("run_sse"), kind=st.just("cut"), cut_after=st.integers(0, 4)
+        ),
         st.just(Fault("run_sse", "drop")),
         st.just(Fault("run_sse", "stall")),
-    )  # fmt: skip
+    )
     steps = _say(EDITS + CHAT).map(lambda s: (UPLOAD, s))
     return _scenario(steps, faults=fault.map(lambda f: (f,)))
 
@@ -190,8 +203,9 @@ def stalled() -> st.SearchStrategy[Scenario]:
 
 
 def cut_streams() -> st.SearchStrategy[Scenario]:
-    fault = st.builds(Fault, target=st.just("run_sse"), kind=st.just("cut"),
-                      cut_after=st.integers(0, 4))  # fmt: skip
+    fault = st.builds(
+        Fault, target=st.just("run_sse"), kind=st.just("cut"), cut_after=st.integers(0, 4)
+    )
     steps = _say(EDITS + CHAT).map(lambda s: (UPLOAD, s))
     return _scenario(steps, faults=fault.map(lambda f: (f,)))
 

@@ -99,7 +99,9 @@ class _RuleFailed(AssertionError):
 def replay_recipe(rule: Rule, scenario: Scenario, client: str | None = None) -> str:
     """The one-line command that re-runs ``scenario`` against ``rule``."""
     target = f" --client {client}" if client else ""
-    return f"nemokit conformance{target} --rule {rule.id} --replay {shlex.quote(scenario.to_json())}"
+    return (
+        f"nemokit conformance{target} --rule {rule.id} --replay {shlex.quote(scenario.to_json())}"
+    )
 
 
 def check_rule(
@@ -129,12 +131,24 @@ def check_rule(
     except _RuleFailed:
         scenario, violations = failing[-1]
         return RuleResult(
-            rule, backend, "failed", runs[0], time.perf_counter() - started, scenario,
-            tuple(violations), replay=replay_recipe(rule, scenario, client),
-        )  # fmt: skip
+            rule,
+            backend,
+            "failed",
+            runs[0],
+            time.perf_counter() - started,
+            scenario,
+            tuple(violations),
+            replay=replay_recipe(rule, scenario, client),
+        )
     except Exception as exc:
-        return RuleResult(rule, backend, "error", runs[0], time.perf_counter() - started,
-                          error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        return RuleResult(
+            rule,
+            backend,
+            "error",
+            runs[0],
+            time.perf_counter() - started,
+            error=f"{type(exc).__name__}: {exc}",
+        )
     return RuleResult(rule, backend, "passed", runs[0], time.perf_counter() - started)
 
 
@@ -170,8 +184,9 @@ def run_suite(
         if name == "cassettes":
             results += check_cassettes(chosen, factory)
             continue
-        results += [check_rule(r, factory, profile=profile, backend=name, client=client)
-                    for r in chosen]  # fmt: skip
+        results += [
+            check_rule(r, factory, profile=profile, backend=name, client=client) for r in chosen
+        ]
     return SuiteResult(tuple(results), profile, client or "nemokit")
 
 
@@ -202,22 +217,37 @@ def check_cassettes(
         try:
             runs.append((path.stem, *run_cassette(path, factory)))
         except Exception as exc:
-            return [RuleResult(rule, "cassettes", "error", error=f"{path.name}: {type(exc).__name__}: {exc}")
-                    for rule in rules]  # fmt: skip
+            return [
+                RuleResult(
+                    rule, "cassettes", "error", error=f"{path.name}: {type(exc).__name__}: {exc}"
+                )
+                for rule in rules
+            ]
     seconds = time.perf_counter() - started
     results = []
     for rule in rules:
         failed = next(
-            ((name, scenario, v) for name, scenario, obs in runs
-             if (v := rule.check(scenario, obs))),
+            (
+                (name, scenario, v)
+                for name, scenario, obs in runs
+                if (v := rule.check(scenario, obs))
+            ),
             None,
-        )  # fmt: skip
+        )
         if failed is None:
             results.append(RuleResult(rule, "cassettes", "passed", len(runs), seconds))
             continue
         name, scenario, violations = failed
-        results.append(RuleResult(
-            rule, "cassettes", "failed", len(runs), seconds, scenario, tuple(violations),
-            replay=f"nemokit conformance --backend cassettes --rule {rule.id}  # cassette {name}",
-        ))  # fmt: skip
+        results.append(
+            RuleResult(
+                rule,
+                "cassettes",
+                "failed",
+                len(runs),
+                seconds,
+                scenario,
+                tuple(violations),
+                replay=f"nemokit conformance --backend cassettes --rule {rule.id}  # {name}.json",
+            )
+        )
     return results

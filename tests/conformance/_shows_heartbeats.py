@@ -1,0 +1,14 @@
+"""A client for the CLI tests: nemokit's, but it shows a heartbeat after every step."""
+
+from __future__ import annotations
+
+from conformance._adapter import NemokitAdapter
+from conformance._model import Shown, Step
+
+
+class _Adapter(NemokitAdapter):
+    def run_step(self, step: Step) -> list[Shown]:
+        return [*super().run_step(step), Shown("progress", "heartbeat")]
+
+
+factory = _Adapter
