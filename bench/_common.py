@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import signal
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Result",
     "Server",
+    "cpu_seconds",
     "free_port",
     "interleaved",
     "machine",
@@ -33,6 +33,7 @@ __all__ = [
     "rss_bytes",
     "serve",
     "table",
+    "wait_listening",
 ]
 
 
@@ -174,7 +175,7 @@ def serve(
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **(env or {})})
     try:
-        _wait_listening(process, port, ready_timeout)
+        wait_listening(process, port, ready_timeout)
         yield Server(process.pid, port)
     finally:
         stop(process)
@@ -192,7 +193,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
+def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
+    """Return once something listens on ``port``; ``RuntimeError`` if ``process`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -213,6 +215,14 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-def dumps(value: object) -> str:
-    """Compact JSON for handing settings to a child process through the environment."""
-    return json.dumps(value, separators=(",", ":"))
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used (Linux ``/proc``; 0 when unreadable).
+
+    On a shared machine a server's CPU time per request is a steadier measure of its cost than
+    requests/s, which also counts the time other processes held the cores.
+    """
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
