@@ -36,7 +36,6 @@ How it reads the stream (the contract's rules, and the choices it leaves open):
 from __future__ import annotations
 
 import contextlib
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,8 +47,10 @@ from ._errors import NemoError
 from ._events import Heartbeat, StreamError, TextEvent, ToolCall, ToolResult, TurnEvent, interpret
 from ._flow import Close, Flow, Read, Show, Sleep
 from ._sse import SSEDecoder
-from ._translate import GuiAction, translate
-from ._views import Changes, Notice, Problem, Progress, Reply, View
+from ._translate import GuiAction
+from ._turn_text import Transcript
+from ._turn_text import split_noise as split_noise  # tests import it from here
+from ._views import Changes, Notice, Problem, Progress, View
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -74,8 +75,6 @@ _GIVEN_UP: dict[str, TurnOutcome] = {
 }
 
 NOT_RESENT = "Your message was not sent again, so nothing was charged twice."
-_NOISE = re.compile(re.escape(contract.NOISE_PHRASE), re.IGNORECASE)
-_SENTENCE_END = frozenset(".!?…。！？:;")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,69 +115,6 @@ class TurnResult:
     tool_calls: tuple[str, ...] = ()
 
 
-def split_noise(text: str) -> tuple[str, str]:
-    """``(content, noise)``: the last noise phrase that starts a sentence, and what follows it."""
-    for match in reversed(list(_NOISE.finditer(text))):
-        content = text[: match.start()].rstrip()
-        gap = text[len(content) : match.start()]
-        if not content or content[-1] in _SENTENCE_END or "\n" in gap:
-            return content, text[match.start() :]
-    return text, ""
-
-
-@dataclass(slots=True)
-class _Transcript:
-    """The text side of a turn: partial buffering, noise hold-back, translation."""
-
-    partial: list[str] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)
-    normal: bool = False
-    shown: list[str] = field(default_factory=list)
-    actions: list[GuiAction] = field(default_factory=list)
-
-    def add(self, event: TextEvent) -> list[View]:
-        if event.partial:
-            self.partial.append(event.text)
-            return []
-        buffered = "".join(self.partial)
-        self.partial.clear()
-        # The final event of a partial run repeats the chunks; anything else is a new message.
-        if buffered.strip() and buffered.strip() not in event.text:
-            return self._message(buffered) + self._message(event.text)
-        return self._message(event.text)
-
-    def finish(self, worked: bool) -> list[View]:
-        """Show what is still buffered; drop trailing noise unless it was all the turn did."""
-        views = self._message("".join(self.partial))
-        self.partial.clear()
-        if not (self.normal or worked):
-            for noise in self.held:
-                views += self._show(noise)
-        self.held.clear()
-        return views
-
-    def _message(self, text: str) -> list[View]:
-        content, noise = split_noise(text)
-        views: list[View] = []
-        if content.strip():
-            for earlier in self.held:  # not trailing after all: normal output follows
-                views += self._show(earlier)
-            self.held.clear()
-            views += self._show(content)
-            self.normal = True
-        if noise.strip():
-            self.held.append(noise)
-        return views
-
-    def _show(self, text: str) -> list[View]:
-        translation = translate(text)
-        self.actions.extend(translation.actions)
-        if not translation.text.strip():
-            return []
-        self.shown.append(translation.text)
-        return [Reply(translation.text)]
-
-
 @dataclass(slots=True)
 class _Listener:
     """The stream side of a turn as a pure state machine: events and times in, views out."""
@@ -187,7 +123,7 @@ class _Listener:
     opened: float
     last_event: float = 0.0  # the last non-heartbeat event
     last_shown: float = 0.0  # the last view shown while waiting
-    transcript: _Transcript = field(default_factory=_Transcript)
+    transcript: Transcript = field(default_factory=Transcript)
     tool_calls: list[str] = field(default_factory=list)
     worked: bool = False  # a tool was called or answered
     error: str | None = None
