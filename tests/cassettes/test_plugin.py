@@ -46,34 +46,40 @@ def test_credits(nemo_client, nemo_cassette):
 """
 
 
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    # The inner run does not read the project's addopts: pytest-benchmark's warning about
+    # xdist would break it when the outer run uses -n.
+    return pytester.runpytest("-p", "no:benchmark", "-p", "no:cacheprovider", *args)
+
+
 def test_fixtures_and_config_override(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(USES_FIXTURES)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = run(pytester)
     result.assert_outcomes(passed=4)
 
 
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--markers")
+    result = run(pytester, "--markers")
     result.stdout.fnmatch_lines(["*nemo_cassette(name)*"])
     assert result.ret == 0
 
 
 def test_mode_none_without_the_cassette_fails_clearly(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(MARKED)
-    result = pytester.runpytest("--nemo-record-mode=none")
+    result = run(pytester, "--nemo-record-mode=none")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*credits.json*no such cassette*--nemo-record-mode=once*"])
 
 
 def test_mode_once_records_then_replays(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(MARKED)
-    first = pytester.runpytest("--nemo-record-mode=once", "--nemo-cassette-dir=tapes", "-s")
+    first = run(pytester, "--nemo-record-mode=once", "--nemo-cassette-dir=tapes", "-s")
     first.assert_outcomes(passed=1)
     first.stdout.fnmatch_lines(["*SOURCES ?'live', 'live', 'live'?"])
     cassette = pathlib.Path(pytester.path, "tapes", "credits.json")
     text = cassette.read_text(encoding="utf-8")
     assert "nmv_usr_" not in text
-    second = pytester.runpytest("--nemo-record-mode=none", "--nemo-cassette-dir=tapes", "-s")
+    second = run(pytester, "--nemo-record-mode=none", "--nemo-cassette-dir=tapes", "-s")
     second.assert_outcomes(passed=1)
     second.stdout.fnmatch_lines(["*SOURCES ?'cassette', 'cassette', 'cassette'?"])
     assert cassette.read_text(encoding="utf-8") == text  # replay wrote nothing
@@ -81,7 +87,7 @@ def test_mode_once_records_then_replays(pytester: pytest.Pytester) -> None:
 
 def test_a_request_not_in_the_cassette_fails_the_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(MARKED)
-    pytester.runpytest("--nemo-record-mode=once").assert_outcomes(passed=1)
+    run(pytester, "--nemo-record-mode=once").assert_outcomes(passed=1)
     pytester.makepyfile(
         """
         import pytest
@@ -92,12 +98,14 @@ def test_a_request_not_in_the_cassette_fails_the_test(pytester: pytest.Pytester)
             nemo_client.state()
         """
     )
-    result = pytester.runpytest()
+    result = run(
+        pytester,
+    )
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*no recorded answer for GET /api/state/*nearest recorded*"])
 
 
 def test_a_bad_record_mode_is_refused(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--nemo-record-mode=sometimes")
+    result = run(pytester, "--nemo-record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid choice: 'sometimes'*"])
