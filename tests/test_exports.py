@@ -11,12 +11,13 @@ import pytest
 @pytest.mark.parametrize("name", ["nemokit", "mockserver", "conformance"])
 def test_all_matches_public_names(name: str) -> None:
     module = importlib.import_module(name)
+    # dir(), not vars(): conformance exports lazily (PEP 562) and lists its names in __dir__.
     public = {
         attr
-        for attr, value in vars(module).items()
+        for attr in dir(module)
         if not attr.startswith("_")
-        and not (isinstance(value, types.ModuleType) and attr != "contract")
-        and attr != "annotations"
+        and not (isinstance(vars(module).get(attr), types.ModuleType) and attr != "contract")
+        and attr not in {"annotations", "TYPE_CHECKING", "Any", "importlib"}
     }
     exported = set(module.__all__) - {"__version__"}
     assert public == exported, (
@@ -30,3 +31,18 @@ def test_all_names_resolve(name: str) -> None:
     module = importlib.import_module(name)
     for attr in module.__all__:
         assert hasattr(module, attr), f"{name}.{attr} is in __all__ but does not exist"
+
+
+def test_the_plugin_package_imports_nothing_heavy() -> None:
+    # pytest loads conformance.plugin in every run where nemokit is installed.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, conformance.plugin; "
+        "heavy = ('hypothesis', 'respx', 'starlette', 'mockserver'); "
+        "heavy = [m for m in heavy if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
