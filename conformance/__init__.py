@@ -53,7 +53,9 @@ if TYPE_CHECKING:
     )
     from ._report import junit_xml, write_junit
     from ._rules import RULES, Rule, rule_by_id
+    from ._scenarios import SCENARIOS, ScenarioSpec, UserStep, record_scenario, replay_scenario
     from ._suite import RuleResult, SuiteResult, replay, run_suite
+    from ._verify import Difference, verify_cassette
 
 _HOMES: dict[str, str] = {
     "CASSETTE_FORMAT_VERSION": "_cassette",
@@ -112,6 +114,13 @@ _HOMES: dict[str, str] = {
     "driver_factory": "_driver",
     "BROKEN_CLIENTS": "_broken",
     "BROKEN_SCENARIOS": "_broken",
+    "SCENARIOS": "_scenarios",
+    "ScenarioSpec": "_scenarios",
+    "UserStep": "_scenarios",
+    "record_scenario": "_scenarios",
+    "replay_scenario": "_scenarios",
+    "Difference": "_verify",
+    "verify_cassette": "_verify",
 }
 
 __all__ = [
@@ -119,6 +128,7 @@ __all__ = [
     "BROKEN_SCENARIOS",
     "CASSETTE_FORMAT_VERSION",
     "RULES",
+    "SCENARIOS",
     "AdapterFactory",
     "AsyncRecordingTransport",
     "BinaryBody",
@@ -127,6 +137,7 @@ __all__ = [
     "CassetteMiss",
     "CassetteRouter",
     "ClientAdapter",
+    "Difference",
     "DriverAdapter",
     "DriverError",
     "Fault",
@@ -149,12 +160,14 @@ __all__ = [
     "Rule",
     "RuleResult",
     "Scenario",
+    "ScenarioSpec",
     "ServerVariant",
     "Shown",
     "Step",
     "StreamEvent",
     "SuiteResult",
     "TextBody",
+    "UserStep",
     "Violation",
     "build_router",
     "driver_factory",
@@ -165,11 +178,14 @@ __all__ = [
     "load_factory",
     "loads_cassette",
     "nemokit_factory",
+    "record_scenario",
     "replay",
+    "replay_scenario",
     "rule_by_id",
     "run_scenario",
     "run_suite",
     "save_cassette",
+    "verify_cassette",
     "write_junit",
 ]
 
