@@ -17,11 +17,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -59,30 +60,53 @@ def _listening(port: int) -> bool:
     return False
 
 
+def _start(port: int, flags: tuple[str, ...], log: IO[bytes]) -> subprocess.Popen[bytes] | None:
+    """``nemokit mock`` on ``port``, once it accepts connections; None if the port was taken."""
+    command = [sys.executable, "-c", "from nemokit.cli import main; main()", "mock"]
+    argv = [*command, "--port", str(port), "--time-scale", "1000", *flags]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 20
+    while not _listening(port):
+        if proc.poll() is not None:
+            log.seek(0)
+            error = log.read().decode(errors="replace")
+            if "already in use" in error:
+                return None  # another process took the free port first: try another
+            pytest.fail(f"nemokit mock exited with {proc.returncode}: {error[-500:]}")
+        if time.monotonic() > deadline:
+            _stop(proc)
+            pytest.fail(f"nemokit mock did not listen on port {port} within 20 s")
+        threading.Event().wait(0.05)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 @contextlib.contextmanager
 def _nemokit_mock(*flags: str) -> Iterator[str]:
     """``nemokit mock`` on a free loopback port in a subprocess; yields its base URL."""
-    port = _free_port()
-    command = [sys.executable, "-c", "from nemokit.cli import main; main()", "mock"]
-    argv = [*command, "--port", str(port), "--time-scale", "1000", *flags]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while not _listening(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                _, err = proc.communicate(timeout=5) if proc.poll() is not None else (None, b"")
-                pytest.fail(f"nemokit mock did not start on port {port}: {err.decode()[-500:]}")
-            threading.Event().wait(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
+    # Its stderr goes to a file: a pipe nobody reads could fill up and block the server.
+    with tempfile.TemporaryFile() as log:
+        for _ in range(3):
+            port = _free_port()
+            proc = _start(port, flags, log)
+            if proc is not None:
+                break
+            log.seek(0)
+            log.truncate()
+        else:
+            pytest.fail("no free loopback port for nemokit mock after 3 tries")
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stderr is not None:
-            proc.stderr.close()
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            _stop(proc)
 
 
 def curl(url: str, *args: str) -> Reply:
