@@ -46,8 +46,9 @@ def run(quick: bool = False) -> Result:
         command=COMMAND + (" --quick" if quick else ""),
         table=table(["measure", "value"], rows),
         headline=(
-            f"ci profile ({len(suite.results)} rules) in {wall:.1f} s = {wall / TARGET_SECONDS:.2f} of the {TARGET_SECONDS:g} s "
-            f"budget, {examples / wall if wall else 0:.0f} scenarios/s"
+            f"ci profile ({len(suite.results)} rules) in {wall:.1f} s "
+            f"= {wall / TARGET_SECONDS:.2f} of the {TARGET_SECONDS:g} s budget, "
+            f"{examples / wall if wall else 0:.0f} scenarios/s"
         ),
         met=wall < TARGET_SECONDS and suite.ok,
         notes=() if suite.ok else tuple(f"{r.rule.id}: {r.status}" for r in suite.failed),
