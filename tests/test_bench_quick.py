@@ -1,0 +1,114 @@
+"""Each benchmark runs once in quick mode: proof that it still runs, not a measure of speed.
+
+No assertion here is about how fast anything is (that is the benchmarks' job, on a quiet
+machine); they check that each benchmark measured what it says it measured.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+
+import pytest
+
+from bench import all as bench_all
+from bench._common import Result, percentile, table
+
+
+def _rows(result: Result) -> int:
+    return result.table.count("\n") - 1  # header and rule lines
+
+
+def test_client_overhead_quick() -> None:
+    from bench import client_overhead
+
+    result = client_overhead.run(quick=True)
+    assert _rows(result) == 2
+    assert "Nemo.state()" in result.table
+    assert result.met is not None
+
+
+def test_replay_quick() -> None:
+    pytest.importorskip("vcr", reason="the VCR.py baseline needs vcrpy (pip install vcrpy)")
+    from bench import replay
+
+    result = replay.run(quick=True)
+    assert _rows(result) == 2  # 100 and 1,000 interactions
+    assert "VCR.py" in result.headline
+
+
+def test_workflow_quick() -> None:
+    from bench import workflow
+
+    # run() raises if the workflow did not retry the 429, stream heartbeats, poll and download
+    result = workflow.run(quick=True)
+    assert "virtual ÷ wall" in result.table
+
+
+def test_conformance_quick() -> None:
+    from bench import conformance
+
+    result = conformance.run(quick=True)
+    assert "| rules failed or in error" in result.table
+    assert result.met is not None
+
+
+@pytest.mark.socket
+@pytest.mark.slow
+def test_sse_load_quick() -> None:
+    from bench import sse_load
+
+    result = sse_load.run(quick=True, streams=20, hold=2.0)
+    assert "| errors                        | 0 " in result.table
+    assert "20 / 20" in result.table  # every stream was open at once
+
+
+@pytest.mark.socket
+@pytest.mark.slow
+def test_mock_throughput_quick() -> None:
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (the Python load generator is tested below)")
+    from bench import mock_throughput
+
+    result = mock_throughput.run(quick=True)
+    assert "; 0 failed requests" in result.notes[0]
+    assert _rows(result) == 2
+
+
+@pytest.mark.socket
+def test_python_load_generator_counts_requests() -> None:
+    from bench._common import serve
+    from bench.mock_throughput import _py
+
+    answers = '{"/ping": ["application/json", "{\\"code\\": 0}"]}'
+    with serve("bench._apps:bare", env={"BENCH_BARE_ANSWERS": answers}) as server:
+        rate, requests, failures = _py(server.url + "/ping", {}, 1)
+        _, missing, not_found = _py(server.url + "/nowhere", {}, 1)
+    assert requests > 0
+    assert rate > 0
+    assert failures == 0
+    assert not_found == missing > 0  # every answer to an unknown path is a 404
+
+
+def test_table_and_percentile() -> None:
+    text = table(["a", "bb"], [[1, 2.5], ["x", 12345.0]])
+    assert text.splitlines() == [
+        "| a | bb     |",
+        "|---|--------|",
+        "| 1 | 2.5    |",
+        "| x | 12,345 |",
+    ]
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 1.0) == 5.0
+
+
+def test_write_docs_keeps_the_prose_around_the_tables(tmp_path: pathlib.Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# B\n\nbefore\n\n{bench_all.START}\nold\n{bench_all.END}\n\nafter\n")
+    result = Result("N", "python -m bench.n", "| t |\n|---|", "1.0×", True)
+    bench_all.write_docs([result], "python -m bench.all --write-docs", docs)
+    text = docs.read_text()
+    assert text.startswith("# B\n\nbefore\n\n")
+    assert text.endswith("\n\nafter\n")
+    assert "old" not in text
+    assert "| N | 1.0× | met |" in text
