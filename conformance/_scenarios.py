@@ -20,7 +20,7 @@ import itertools
 import pathlib
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -266,14 +266,14 @@ def _write(folder: pathlib.Path, name: str) -> pathlib.Path:
     return path
 
 
-def _fix_render_ids(nemo: Any, clock: Clock) -> None:
+def _virtual_render_ids(clock: Clock) -> Callable[[], str]:
     # Core names renders from wall time and a random suffix; a recording must not.
     counter = itertools.count(1)
 
     def render_id() -> str:
         return f"render_{_EPOCH_MS + round(clock.now() * 1000)}_{next(counter):06x}"
 
-    setattr(nemo.core, "_new_render_id", render_id)  # noqa: B010 (no hook in Core yet)
+    return render_id
 
 
 def _settings(clock: Clock) -> dict[str, Any]:
@@ -290,9 +290,8 @@ def _converse(
 
     with tempfile.TemporaryDirectory(prefix="nemokit-scenario-") as tmp:
         folder = pathlib.Path(tmp)
-        with Nemo(transport=transport, **_settings(clock)) as nemo:
-            if fixed_ids:
-                _fix_render_ids(nemo, clock)
+        ids = _virtual_render_ids(clock) if fixed_ids else None
+        with Nemo(transport=transport, render_ids=ids, **_settings(clock)) as nemo:
             conversation = Conversation(nemo, dest=folder)
             return list(run_steps(conversation, steps, folder, clock))
 
@@ -312,8 +311,8 @@ async def _aconverse(
     views: list[View] = []
     with tempfile.TemporaryDirectory(prefix="nemokit-scenario-") as tmp:
         folder = pathlib.Path(tmp)
-        async with AsyncNemo(transport=transport, **_settings(clock)) as nemo:
-            _fix_render_ids(nemo, clock)
+        ids = _virtual_render_ids(clock)
+        async with AsyncNemo(transport=transport, render_ids=ids, **_settings(clock)) as nemo:
             conversation = AsyncConversation(nemo, dest=folder)
             for step in steps:
                 if step.op == "wait":

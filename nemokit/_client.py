@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -53,6 +53,8 @@ class Nemo:
         :class:`~nemokit.VirtualClock` makes a 30 s wait take no time).
     :param timeout: seconds per network operation.
     :param env: the environment to read instead of ``os.environ``.
+    :param render_ids: makes the id of each new render (``render_<ms>_<hex>`` from wall time by
+        default); a recording passes one driven by its virtual clock so ids are reproducible.
 
     Use it as a context manager, or call :meth:`close`::
 
@@ -75,6 +77,7 @@ class Nemo:
         clock: Clock | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         env: Mapping[str, str] | None = None,
+        render_ids: Callable[[], str] | None = None,
     ) -> None:
         self.config = build_config(
             token,
@@ -88,7 +91,7 @@ class Nemo:
             skill_platform=skill_platform,
         )
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.core = Core(self.config, self.clock)
+        self.core = Core(self.config, self.clock, render_ids=render_ids)
         self.http = httpx.Client(
             transport=transport, timeout=self.config.timeout, follow_redirects=True
         )

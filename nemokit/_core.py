@@ -69,7 +69,14 @@ class Core:
     refused, never replaced) and ``"anonymous"`` for one this core fetched (renewed on 1001).
     """
 
-    def __init__(self, config: Config, clock: Clock, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        *,
+        render_ids: Callable[[], str] | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.policy = policy or RetryPolicy()
@@ -81,6 +88,7 @@ class Core:
         self._client_id = config.client_id
         self._language: str | None = None
         self._last_render_ms = 0
+        self._render_ids = render_ids if render_ids is not None else self._wall_render_id
 
     def __repr__(self) -> str:
         token = "<set>" if self._token else "None"
@@ -384,6 +392,9 @@ class Core:
         return self.session_id
 
     def _new_render_id(self) -> str:
+        return self._render_ids()
+
+    def _wall_render_id(self) -> str:
         # Unique across runs and cores sharing one server: a repeated id would return another
         # job. Wall time (not the clock, which is virtual in tests) plus a random suffix.
         millis = max(time.time_ns() // 1_000_000, self._last_render_ms + 1)

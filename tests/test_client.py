@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import pydoc
 
@@ -124,3 +125,27 @@ def test_the_token_is_never_shown(suffix: str) -> None:
     nemo.close()
     assert all(token not in text for text in shown)
     assert len(api.journal) >= 3
+
+
+def test_render_ids_come_from_the_given_factory() -> None:
+    ids = iter(["render_1", "render_2"])
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body["id"])
+        data = {"id": body["id"], "status": "pending", "progress": 0}
+        return httpx.Response(200, json={"success": True, "data": data})
+
+    with Nemo(
+        token="nmv_usr_given",
+        transport=httpx.MockTransport(handler),
+        clock=VirtualClock(),
+        client_id="c",
+        env={},
+        render_ids=lambda: next(ids),
+    ) as nemo:
+        nemo.core.session_id = "1" * 19
+        job = nemo.submit_render({"t": []})
+    assert job.id == "render_1"
+    assert seen == ["render_1"]
