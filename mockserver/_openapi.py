@@ -234,40 +234,60 @@ def _schemas() -> dict[str, Schema]:
     }
 
 
+#: Some character that Python's ``str.strip`` keeps (the mock refuses blank ids and text).
+_NOT_BLANK = r"[^\s\u001c-\u001f\u0085]"
+_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 256, "pattern": _NOT_BLANK}
+_RENDER_ID: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]{1,128}$"}
+
+
+_APP: Schema = {"enum": [contract.APP_NAME, None]}
+
+
 def _request_schemas() -> dict[str, Schema]:
-    message = _obj(["parts"], role=_STR, parts={"type": "array", "items": _obj([], text=_STR)})
+    # The mock refuses empty ids and a message without text (HTTP 400), so the document says so:
+    # a schema-valid request is then one the mock accepts.
+    text = {"type": "string", "pattern": _NOT_BLANK}
+    parts = {
+        "type": "array",
+        "items": _obj([], text=_STR),
+        "contains": _obj(["text"], text=text),
+        "maxItems": 64,
+    }
+    message = _obj(["parts"], role=_NULLABLE_STR, parts=parts)
+    # Either spelling; when both are sent the snake_case one is used.
+    one_of_keys = [
+        {"anyOf": [{"required": ["session_id"]}, {"required": ["sessionId"]}]},
+        {"anyOf": [{"required": ["new_message"]}, {"required": ["newMessage"]}]},
+    ]
     return {
         "SessionRequest": _obj(
             ["task_name"],
-            task_name={"type": "string", "example": "project"},
-            language={"type": "string", "description": "ISO code"},
+            task_name={"type": "string", "example": "project", **_ID},
+            language={"type": ["string", "null"], "description": "ISO code", "maxLength": 35},
         ),
-        "ClaimRequest": _obj(["task_id", "session_id"], task_id=_STR, session_id=_STR),
+        "ClaimRequest": _obj(["task_id", "session_id"], task_id=_ID, session_id=_ID),
         "RunSseRequest": {
             **_obj(
                 [],
-                app_name={"const": contract.APP_NAME},
-                appName={"const": contract.APP_NAME},
-                user_id=_STR,
-                userId=_STR,
-                session_id=_STR,
-                sessionId=_STR,
+                app_name=_APP,
+                appName=_APP,
+                user_id=_NULLABLE_STR,
+                userId=_NULLABLE_STR,
+                session_id=_ID,
+                sessionId=_ID,
                 new_message=_ref("Message"),
                 newMessage=_ref("Message"),
-                role=_STR,
-                streaming={"type": "boolean", "description": "send partial text chunks"},
+                role=_NULLABLE_STR,
+                streaming={"type": ["boolean", "null"], "description": "partial text chunks"},
             ),
-            "description": "snake_case or camelCase keys",
-            "allOf": [
-                {"anyOf": [{"required": ["session_id"]}, {"required": ["sessionId"]}]},
-                {"anyOf": [{"required": ["new_message"]}, {"required": ["newMessage"]}]},
-            ],
+            "description": "snake_case or camelCase keys (one of each pair)",
+            "allOf": one_of_keys,
         },
         "Message": message,
         "UploadUrls": _obj(
             ["urls"],
             urls={"type": "array", "items": {"type": "string", "format": "uri"}},
-            source_type={"const": "url"},
+            source_type={"enum": ["url", None]},
         ),
         "UploadFiles": _obj(
             ["files"],
@@ -278,10 +298,10 @@ def _request_schemas() -> dict[str, Schema]:
         ),
         "RenderRequest": _obj(
             ["id", "sessionId", "draft"],
-            id={"type": "string", "example": "render_1767225600"},
-            sessionId=_STR,
+            id={**_RENDER_ID, "example": "render_1767225600"},
+            sessionId=_ID,
             draft=_ref("Draft"),
-            output=_obj([], format={"const": "mp4"}, quality=_STR),
+            output={**_obj([], format={"const": "mp4"}, quality=_STR), "type": ["object", "null"]},
         ),
     }
 
@@ -376,9 +396,11 @@ def _parameters() -> dict[str, Schema]:
         name: {
             "name": header,
             "in": "header",
-            "required": True,
+            # Not required: only an export refuses a request without it (HTTP 402, not 400).
+            "required": False,
             "schema": _STR,
-            "description": f"{text}; export without it fails with HTTP 402",
+            "description": f"{text}; send it on every request: export without it fails with "
+            "HTTP 402",
         }
         for name, (header, text) in _HEADERS.items()
     }
@@ -390,7 +412,7 @@ def _parameters() -> dict[str, Schema]:
         "description": "a UUID kept by the client; missing → HTTP 400",
     }
     params["SessionId"] = {"name": "sid", "in": "path", "required": True, "schema": _STR}
-    params["RenderId"] = {"name": "id", "in": "path", "required": True, "schema": _STR}
+    params["RenderId"] = {"name": "id", "in": "path", "required": True, "schema": _RENDER_ID}
     return params
 
 
@@ -472,7 +494,22 @@ def _paths() -> dict[str, Schema]:
         "description": "the turn's events, streamed; or a refusal before the stream",
         "content": {
             "text/event-stream": {
-                "schema": {"type": "string", "description": _SSE_TEXT},
+                # One event (OpenAPI 3.2's itemSchema shape, kept under ``schema`` for 3.1):
+                # Schemathesis checks each event's data, as JSON, against SseEvent.
+                "schema": {
+                    **_obj(
+                        [],
+                        data={
+                            "type": "string",
+                            "contentMediaType": "application/json",
+                            "contentSchema": _ref("SseEvent"),
+                        },
+                        event=_STR,
+                        id=_STR,
+                        retry={"type": "integer", "minimum": 0},
+                    ),
+                    "description": _SSE_TEXT,
+                },
                 "x-event-schema": _ref("SseEvent"),
             },
             "application/json": {"schema": _ref("ErrorEnvelope")},
@@ -575,7 +612,7 @@ def _paths() -> dict[str, Schema]:
                             }
                         ),
                     },
-                    **_refs("401", "404"),
+                    **_refs("400", "401", "404"),
                 },
                 params=("RenderId",),
             )
@@ -589,7 +626,7 @@ def _paths() -> dict[str, Schema]:
                         "description": "the job, now cancelled (or already finished)",
                         "content": _json({"oneOf": [_ref("RenderSubmitted"), _ref("RenderError")]}),
                     },
-                    **_refs("401", "404"),
+                    **_refs("400", "401", "404"),
                 },
                 params=("RenderId",),
             )
@@ -607,7 +644,7 @@ def _paths() -> dict[str, Schema]:
                             }
                         },
                     },
-                    **_refs("404", "409"),
+                    **_refs("400", "404", "409"),
                 },
                 params=("RenderId",),
                 public=True,
