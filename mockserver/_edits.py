@@ -101,7 +101,7 @@ _TITLES_ZH = ("城市之梦", "光影时刻", "周末随拍", "幕后花絮", "�
 
 
 def _title(draft: dict[str, Any], ctx: Context) -> Change:
-    text = ctx.quote() or ctx.rng.choice(_TITLES_ZH if ctx.zh else _TITLES)
+    text = ctx.quote() or ctx.named_title() or ctx.rng.choice(_TITLES_ZH if ctx.zh else _TITLES)
     track = find_track(draft, contract.TrackType.TEXT, "Title") or new_track(draft, 7, "Title")
     end = min(3000, int(num(draft.get("d")) or 3000)) or 3000
     track["sg"] = [{"id": next_id(draft), "start": 0, "duration": end, "text": text}]

@@ -95,7 +95,25 @@ class Context:
             self.quotes = [next(part for part in groups if part).strip() for groups in found]
         return self.quotes.pop(0) if self.quotes else None
 
+    def named_title(self) -> str | None:
+        """An unquoted title: ``add a title Urban Dreams``, ``titled: Golden Hour``.
 
+        Only capitalised words count, so ``add a title to the intro`` names no title.
+        """
+        found = _NAMED.search(self.message)
+        if not found:
+            return None
+        words = found.group(1).split()
+        while words and words[-1] in _CONNECTORS:
+            words.pop()
+        return " ".join(words) or None
+
+
+_CONNECTORS = ("of", "the", "and", "in", "on", "at", "a", "to")
+_NAMED = re.compile(
+    r"\b(?:[Tt]itled?|called|named)\s*(?:[:：]\s*|(?:saying|that says|reading)\s+)?"
+    r"((?:[A-Z0-9][\w'&-]*)(?:\s+(?:[A-Z0-9&][\w'&-]*|of|the|and|in|on|at|a|to))*)"
+)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|《([^》]+)》|‘([^’]+)’')
 
 

@@ -318,3 +318,23 @@ def test_any_message_gives_a_well_formed_script(
     if script.draft_after is not None:
         assert any(t["sg"] for t in script.draft_after["t"])
         assert script.draft_after["d"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("message", "title"),
+    [
+        ("add a title Urban Dreams", "Urban Dreams"),
+        ("add a title: Golden Hour of the City, then add BGM", "Golden Hour of the City"),
+        ("add a title Urban Dreams and lo-fi music", "Urban Dreams"),
+    ],
+)
+def test_a_title_the_user_names_without_quotes_is_the_title_added(message: str, title: str) -> None:
+    draft = plan(message).draft_after or {}
+    assert track(draft, "Title")["sg"][0]["text"] == title
+
+
+def test_a_title_request_that_names_no_title_still_gets_a_title() -> None:
+    draft = plan("add a title to the intro").draft_after or {}
+    text = track(draft, "Title")["sg"][0]["text"]
+    assert text
+    assert "intro" not in text
