@@ -7,12 +7,19 @@ from ``PATCH /__admin/config`` and from Python.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from nemokit import contract
 
-__all__ = ["MockConfig"]
+__all__ = ["SSE_FRAMINGS", "MockConfig"]
+
+#: How ``/run_sse`` lays its events out on the wire (see ``mockserver._stream``): ``lf``, every
+#: line ending ``\r\n``, a bare ``\r``, each event's JSON across several ``data:`` lines, an
+#: ``id:`` per event with a comment right after it, or odd-sized sends that split a CRLF and a
+#: multi-byte UTF-8 character.
+SSE_FRAMINGS = ("lf", "crlf", "cr", "multiline", "ids", "chunked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,13 @@ class MockConfig:
     #: The upload answer's list: ``files`` with ``cdn_url`` (default) or ``uploaded_files`` with
     #: ``url`` (the variant a robust client must also read).
     upload_list: str = "files"
+    #: The WHATWG line layout of ``/run_sse`` (one of :data:`SSE_FRAMINGS`); the events are the
+    #: same whichever is chosen.
+    sse_framing: str = "lf"
+    #: When above 0, every ``/run_sse`` turn first works this many virtual seconds (tool
+    #: call/result progress every 4 minutes, and heartbeats) before its script plays: a long
+    #: turn that is never stalled, for the client's 15-minute limit.
+    slow_turn_seconds: float = 0.0
     #: Extra fields a test may use; ignored by the mock.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +82,7 @@ _RATES = ("silent_rate", "noise_rate", "render_fail_rate")
 _CHOICES: dict[str, tuple[str, ...]] = {
     "render_status_shape": ("both", "nested", "flat"),
     "upload_list": ("files", "uploaded_files"),
+    "sse_framing": SSE_FRAMINGS,
 }
 _BOOLS = ("partial_text", "admin")
 
@@ -98,6 +113,9 @@ def validated(config: MockConfig) -> MockConfig:
         raise ValueError(f"heartbeat_interval must be positive, got {config.heartbeat_interval!r}")
     if not isinstance(config.duration_scale, (int, float)) or config.duration_scale <= 0:
         raise ValueError(f"duration_scale must be positive, got {config.duration_scale!r}")
+    slow = config.slow_turn_seconds
+    if isinstance(slow, bool) or not isinstance(slow, (int, float)) or not 0 <= slow < math.inf:
+        raise ValueError(f"slow_turn_seconds must be a number of seconds >= 0, got {slow!r}")
     for name, allowed in _CHOICES.items():
         if getattr(config, name) not in allowed:
             raise ValueError(
