@@ -356,3 +356,16 @@ def test_the_state_file_is_private_even_in_a_shared_folder(
 ) -> None:
     run("connect")
     assert stat.S_IMODE(os.stat(state_file.parent).st_mode) & 0o077 == 0
+
+
+def test_an_expired_saved_token_is_renewed_and_kept(
+    run: Run, connected: None, server: MockServer, state_file: pathlib.Path
+) -> None:
+    before = json.loads(state_file.read_text())["token"]
+    server.reset()  # the mock forgot the token: 1001, then a new anonymous token, once
+    result = run("credits")
+    assert result.exit_code == 0
+    assert len(paths(server, "POST", contract.PATH_ANONYMOUS_TOKEN)) == 1
+    after = json.loads(state_file.read_text())["token"]
+    assert after != before
+    assert after.startswith(contract.TOKEN_PREFIX)

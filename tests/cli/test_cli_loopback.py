@@ -1,0 +1,100 @@
+"""The whole path a newcomer takes: ``nemokit mock`` in one process, the API commands in
+another, over loopback with scaled time (``--time-scale 1000`` on both sides)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from _cli_helpers import SECRETS
+
+from mockserver._media import tiny_mp4
+
+pytestmark = [pytest.mark.socket, pytest.mark.slow]
+
+COMMAND = [sys.executable, "-c", "from nemokit.cli import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _mock(log: pathlib.Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    with log.open("wb") as sink:
+        argv = [*COMMAND, "mock", "--port", str(port), "--time-scale", "1000"]
+        proc = subprocess.Popen(argv, stdout=sink, stderr=sink)
+    try:
+        deadline = time.monotonic() + 20
+        while not _listening(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"nemokit mock did not start: {log.read_text()[-500:]}")
+            threading.Event().wait(0.05)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def _nemokit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+def test_from_mock_to_a_finished_export_over_loopback(tmp_path: pathlib.Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(tiny_mp4())
+    with _mock(tmp_path / "mock.log") as (url, proc):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO")}
+        env.update(
+            NEMO_API_URL=url,
+            NEMO_TIME_SCALE="1000",
+            NEMOKIT_STATE_FILE=str(tmp_path / "session.json"),
+            NEMO_CLIENT_ID="loopback-test",
+            NO_COLOR="1",
+        )
+        steps = [
+            ("connect",),
+            ("upload", str(clip)),
+            ("say", "trim the pauses, add transitions"),
+            ("state",),
+            ("export", "-o", str(tmp_path)),
+            ("credits",),
+        ]
+        outputs = []
+        for step in steps:
+            done = _nemokit(env, *step)
+            assert done.returncode == 0, (step, done.stdout, done.stderr)
+            outputs.append(done.stdout + done.stderr)
+        assert "✅ Connected and ready" in outputs[0]
+        assert "✅ Video ready!" in outputs[4]
+        saved = [p for p in tmp_path.iterdir() if p.name.startswith("render_")]
+        assert saved
+        assert saved[0].read_bytes()[4:8] == b"ftyp"
+        for secret in SECRETS:
+            assert all(secret not in output for output in outputs)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C stops the mock cleanly
+        assert proc.wait(10) == 0
+    assert "Mock stopped." in (tmp_path / "mock.log").read_text()
+    assert "Traceback" not in (tmp_path / "mock.log").read_text()
