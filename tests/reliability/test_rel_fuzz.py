@@ -26,10 +26,35 @@ from nemokit._sse import SSEComment, SSEDecoder, SSEEvent, decode_all
 CASSETTES = sorted((pathlib.Path(__file__).parents[2] / "cassettes").glob("*.json"))
 
 _SSE_ALPHABET = st.sampled_from(
-    [b"data:", b"data: ", b"event:", b"id:", b"retry:", b": ping", b"\n", b"\r", b"\r\n",
-     b"\n\n", b"{", b"}", b'"type"', b'"content"', b'"text"', b":", b" ", b"\xff", b"\xef\xbb\xbf",
-     b"\x00", b"\xe2\x82", b"\xac", b"heartbeat", b"[", b"]", b"123"]
-)  # fmt: skip
+    [
+        b"data:",
+        b"data: ",
+        b"event:",
+        b"id:",
+        b"retry:",
+        b": ping",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\n\n",
+        b"{",
+        b"}",
+        b'"type"',
+        b'"content"',
+        b'"text"',
+        b":",
+        b" ",
+        b"\xff",
+        b"\xef\xbb\xbf",
+        b"\x00",
+        b"\xe2\x82",
+        b"\xac",
+        b"heartbeat",
+        b"[",
+        b"]",
+        b"123",
+    ]
+)
 sse_bytes = st.one_of(
     st.binary(max_size=2000),
     st.lists(_SSE_ALPHABET, max_size=200).map(b"".join),

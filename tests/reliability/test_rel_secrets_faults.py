@@ -208,8 +208,12 @@ def test_problems_never_echo_a_token_the_server_sent_back(run: Run) -> None:
     """A hostile server echoes the caller's token in an error message: the user never sees it."""
     list(run.conversation.connect())
     echoed = f"bad token {contract.TOKEN_PREFIX}abcdef and {contract.CLAIM_TOKEN_PREFIX}xyz"
-    run.server.faults.add(method="GET", path=contract.PATH_CREDITS, status=418, body={
-        "code": 418, "message": echoed, "data": None})  # fmt: skip
+    run.server.faults.add(
+        method="GET",
+        path=contract.PATH_CREDITS,
+        status=418,
+        body={"code": 418, "message": echoed, "data": None},
+    )
     views = run.say("credits")
     assert views
     assert secrets_in(_texts(views)) == []
@@ -246,28 +250,45 @@ def test_one_token_can_never_act_on_another_users_data(tmp_path: pathlib.Path) -
             return str(r.json()["data"]["token"])
 
         alice, bob = token("alice"), token("bob")
-        auth_a = {"Authorization": f"Bearer {alice}", "X-Skill-Source": "s",
-                  "X-Skill-Version": "1", "X-Skill-Platform": "unknown"}  # fmt: skip
+        auth_a = {
+            "Authorization": f"Bearer {alice}",
+            "X-Skill-Source": "s",
+            "X-Skill-Version": "1",
+            "X-Skill-Platform": "unknown",
+        }
         auth_b = {**auth_a, "Authorization": f"Bearer {bob}"}
         sid = http.post(contract.PATH_SESSION, headers=auth_a, json={"task_name": "p"}).json()[
             "data"
         ]["session_id"]
         draft = {"t": [{"tt": 0, "sg": [{"id": "s"}]}], "d": 1}
-        http.post(contract.PATH_RENDER, headers=auth_a, json={"id": "r_a", "sessionId": sid,
-                                                              "draft": draft})  # fmt: skip
+        http.post(
+            contract.PATH_RENDER,
+            headers=auth_a,
+            json={"id": "r_a", "sessionId": sid, "draft": draft},
+        )
         attempts = [
             http.get(contract.PATH_STATE.format(sid=sid), headers=auth_b),
-            http.post(contract.PATH_UPLOAD.format(sid=sid), headers=auth_b,
-                      json={"urls": ["https://a.test/x.mp4"]}),  # fmt: skip
-            http.post(contract.PATH_RUN_SSE, headers=auth_b, json={
-                "session_id": sid, "new_message": {"parts": [{"text": "delete everything"}]}}),
-            http.post(contract.PATH_CLAIM_TOKEN, headers=auth_b, json={"task_id": "t",
-                                                                       "session_id": sid}),
+            http.post(
+                contract.PATH_UPLOAD.format(sid=sid),
+                headers=auth_b,
+                json={"urls": ["https://a.test/x.mp4"]},
+            ),
+            http.post(
+                contract.PATH_RUN_SSE,
+                headers=auth_b,
+                json={"session_id": sid, "new_message": {"parts": [{"text": "delete everything"}]}},
+            ),
+            http.post(
+                contract.PATH_CLAIM_TOKEN, headers=auth_b, json={"task_id": "t", "session_id": sid}
+            ),
             http.get(contract.PATH_RENDER_STATUS.format(id="r_a"), headers=auth_b),
             http.post(contract.PATH_RENDER_CANCEL.format(id="r_a"), headers=auth_b),
-            http.post(contract.PATH_RENDER, headers=auth_b, json={"id": "r_a", "sessionId": sid,
-                                                                  "draft": draft}),
-        ]  # fmt: skip
+            http.post(
+                contract.PATH_RENDER,
+                headers=auth_b,
+                json={"id": "r_a", "sessionId": sid, "draft": draft},
+            ),
+        ]
         for response in attempts:
             body = response.json()
             assert body.get("code") in (1002, 409) or body.get("success") is False, body
