@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from click.testing import Result
@@ -11,6 +12,9 @@ from mockserver._app import MockServer
 from nemokit._clock import VirtualClock
 
 API = "http://mock.cli.test"
+
+#: ``run("say", "hi", input=..., secrets_ok=False)``: the ``run`` fixture's type.
+Run = Callable[..., Result]
 SECRETS = ("nmv_usr_", "clm_")
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _cli_helpers import API, SECRETS, InterruptingClock
+from _cli_helpers import API, SECRETS, InterruptingClock, Run
 from click.testing import CliRunner, Result
 
 from mockserver._app import MockServer
@@ -55,9 +55,6 @@ def clip(tmp_path: pathlib.Path) -> pathlib.Path:
     path = tmp_path / "clip.mp4"
     path.write_bytes(tiny_mp4())
     return path
-
-
-Run = Callable[..., Result]
 
 
 @pytest.fixture

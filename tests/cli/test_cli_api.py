@@ -9,8 +9,7 @@ import stat
 
 import httpx
 import pytest
-from _cli_helpers import API, json_lines, paths
-from conftest import Run
+from _cli_helpers import API, Run, json_lines, paths
 
 from mockserver._app import MockServer
 from nemokit import contract
