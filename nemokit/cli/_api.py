@@ -30,7 +30,10 @@ PROGRESS_BAR_BYTES = 1024 * 1024
 @click.option("--language", metavar="CODE", help="The session's language, e.g. en or zh.")
 @api_command(needs_session=False)
 def connect(session: ApiSession, new: bool, language: str | None) -> ExitCode:
-    """Get a token and an editing session (remembered for the next commands)."""
+    """Get a token and an editing session.
+
+    Both are remembered for the next commands (see --state-file).
+    """
     core, out = session.core, session.out
     out.view(Notice(SETTING_UP))
     session.run(core.ensure_token())
@@ -100,7 +103,10 @@ def state(session: ApiSession) -> ExitCode:
 )
 @api_command()
 def claim(session: ApiSession, print_link: bool) -> ExitCode:
-    """Open the project in your browser (to keep it or edit it on the web)."""
+    """Open the project in your browser.
+
+    There you can keep it (register) or go on editing it on the web.
+    """
     link = session.run(session.core.claim_link())
     out = session.out
     if print_link:

@@ -54,7 +54,10 @@ def _stamp(clock: VirtualClock, start: float) -> str:
 )
 @json_option
 def demo(seed: int, json_mode: bool) -> None:
-    """See it work: a whole quick edit against a built-in mock, in seconds."""
+    """See it work: a quick edit against a built-in mock.
+
+    Upload, edit, a silent edit, the tracks and the export, in virtual time: a few seconds.
+    """
     try:
         from mockserver._app import MockServer
         from mockserver._config import MockConfig

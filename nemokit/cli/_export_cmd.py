@@ -32,7 +32,10 @@ _FINISHED = frozenset({"completed", "failed", "not_ready", "blocked"})
 @click.option("--new", is_flag=True, help="Start a new render even if an earlier one is pending.")
 @api_command()
 def export_command(session: ApiSession, output: pathlib.Path | None, new: bool) -> ExitCode:
-    """Render the project to MP4 with progress; then the link (saved with -o)."""
+    """Render the video, with progress, and show its link.
+
+    With -o the video is saved too. An export interrupted earlier is resumed, not restarted.
+    """
     if output is not None and not output.expanduser().parent.is_dir():
         raise click.BadParameter(f"the folder of {output} does not exist", param_hint="-o")
     resumed = None if new else session.render_id

@@ -50,7 +50,10 @@ def _missing(files: Sequence[str]) -> list[str]:
 )
 @api_command()
 def say(session: ApiSession, message: str, attach: tuple[str, ...]) -> ExitCode:
-    """Send one message and show what comes back (for scripts and quick tries)."""
+    """Send one message and show what comes back.
+
+    Routed as in the chat; handy for scripts and quick tries.
+    """
     files = [os.path.expanduser(a) for a in attach]
     missing = _missing(files)
     if missing:
