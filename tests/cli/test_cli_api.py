@@ -368,3 +368,13 @@ def test_an_expired_saved_token_is_renewed_and_kept(
     after = json.loads(state_file.read_text())["token"]
     assert after != before
     assert after.startswith(contract.TOKEN_PREFIX)
+
+
+def test_a_long_turn_shows_still_working(
+    run: Run, connected: None, clip: pathlib.Path, server: MockServer
+) -> None:
+    run("upload", str(clip))
+    server.configure(duration_scale=20.0)  # an edit of several virtual minutes
+    result = run("say", "trim the pauses")
+    assert result.exit_code == 0
+    assert result.output.index(contract.STILL_WORKING_TEXT) < result.output.index("Nemo: ")
