@@ -40,6 +40,7 @@ from ._models import (
     Credits,
     MissingField,
     RenderJob,
+    SavedSession,
     SessionInfo,
     SessionState,
     TokenInfo,
@@ -102,6 +103,28 @@ class Core:
     def has_token(self) -> bool:
         """Whether a token is at hand (the token itself is never exposed)."""
         return self._token is not None
+
+    def saved(self) -> SavedSession:
+        """The session and, when it is an anonymous one this core fetched, its token, for
+        :meth:`restore` in a later process."""
+        anonymous = self.token_source == "anonymous"
+        return SavedSession(
+            token=self._token if anonymous else None,
+            user_id=self.user_id,
+            session_id=self.session_id,
+            task_id=self.task_id,
+        )
+
+    def restore(self, saved: SavedSession) -> None:
+        """Pick up a session kept by :meth:`saved`. A saved token is treated as anonymous
+        (renewed with the same client id on 1001), unless the user gave a token of their own,
+        which wins."""
+        if saved.token and self.token_source not in ("argument", "env"):
+            self._token = saved.token
+            self.token_source = "anonymous"
+        self.user_id = saved.user_id
+        self.session_id = saved.session_id
+        self.task_id = saved.task_id
 
     @property
     def client_id(self) -> str:

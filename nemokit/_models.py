@@ -21,6 +21,7 @@ __all__ = [
     "Credits",
     "MissingField",
     "RenderJob",
+    "SavedSession",
     "SessionInfo",
     "SessionState",
     "TokenInfo",
@@ -97,6 +98,19 @@ class TokenInfo:
             expires_at=_optional_str(data, "expires_at", "expiresAt") or "",
             credits=_int(data.get("credits")) or 0,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSession:
+    """What a client needs to pick a session up again in another process (the CLI keeps it
+    in a 0600 file between commands). ``token`` is set only for an anonymous token the client
+    fetched itself (a user's own token stays where the user keeps it); it is never in the repr.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    user_id: str | None = None
+    session_id: str | None = None
+    task_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

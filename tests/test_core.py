@@ -615,3 +615,24 @@ def test_an_empty_message_is_refused(rig: Rig) -> None:
     with pytest.raises(errors.ConfigurationError, match="empty"):
         open_and_close(rig, "  ")
     assert rig.api.journal == []
+
+
+def test_a_saved_anonymous_session_is_restored_with_its_token() -> None:
+    from nemokit._models import SavedSession
+
+    saved = SavedSession(token="nmv_usr_saved", user_id="anon_1", session_id="1" * 19, task_id="t")
+    assert "nmv_usr_saved" not in repr(saved)
+    core = Core(Config.from_env({}, client_id="c"), VirtualClock())
+    core.restore(saved)
+    assert (core.token_source, core.session_id, core.user_id) == ("anonymous", "1" * 19, "anon_1")
+    assert core.saved() == saved
+
+
+def test_a_users_own_token_wins_over_a_saved_one_and_is_never_saved() -> None:
+    from nemokit._models import SavedSession
+
+    core = Core(Config.from_env({}, client_id="c", token="nmv_usr_mine"), VirtualClock())
+    core.restore(SavedSession(token="nmv_usr_saved", session_id="2" * 19))
+    assert core.token_source == "argument"
+    assert core.saved().token is None
+    assert core.saved().session_id == "2" * 19

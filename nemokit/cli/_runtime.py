@@ -13,7 +13,7 @@ import pathlib
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 import httpx
@@ -25,6 +25,7 @@ from nemokit._config import Config
 from nemokit._conversation import problem_for
 from nemokit._errors import ConfigurationError, NemoConnectionError
 from nemokit._flow import Flow
+from nemokit._models import SavedSession as CoreSession
 from nemokit._views import Problem
 
 from ._output import Output
@@ -111,10 +112,8 @@ class ApiSession:
         #: An export submitted earlier and not seen to its end (resumed by ``nemokit export``).
         self.render_id = self.saved.render_id if same_api else None
         self.transport = ObservedTransport(runtime.transport, on_upload)
-        token = self._saved_token(config)
         try:
             self.nemo = Nemo(
-                token,
                 api_url=config.api_url,
                 transport=self.transport,
                 clock=_clock(runtime, options.time_scale),
@@ -122,12 +121,17 @@ class ApiSession:
         except ConfigurationError as exc:
             raise click.UsageError(str(exc)) from None
         self.core = self.nemo.core
-        if token is not None:
-            self.core.token_source = "anonymous"  # ours to renew on 1001, like any anonymous one
-        if self.restored:
-            self.core.session_id = self.saved.session_id
-            self.core.task_id = self.saved.task_id
-            self.core.user_id = self.saved.user_id
+        token = self._saved_token(config)
+        if token is not None or self.restored:
+            ids = self.saved if self.restored else SavedSession()
+            self.core.restore(
+                CoreSession(
+                    token=token,
+                    user_id=ids.user_id,
+                    session_id=ids.session_id,
+                    task_id=ids.task_id,
+                )
+            )
 
     def __enter__(self) -> ApiSession:
         return self
@@ -151,14 +155,13 @@ class ApiSession:
 
     def save(self) -> None:
         """Write the session back (the token only when it is an anonymous one of ours)."""
-        core = self.core
-        anonymous = core.token_source == "anonymous"
+        kept = self.core.saved()
         session = SavedSession(
-            api_url=core.config.api_url,
-            session_id=core.session_id,
-            task_id=core.task_id,
-            user_id=core.user_id,
-            token=_token_of(core) if anonymous else None,
+            api_url=self.core.config.api_url,
+            session_id=kept.session_id,
+            task_id=kept.task_id,
+            user_id=kept.user_id,
+            token=kept.token,
             render_id=self.render_id,
         )
         if session.session_id is None and session.token is None:
@@ -218,10 +221,3 @@ def _clock(runtime: Runtime, time_scale: float) -> Clock:
     if runtime.clock is not None:
         return runtime.clock
     return ScaledClock(time_scale) if time_scale != 1 else SystemClock()
-
-
-def _token_of(core: Any) -> str | None:
-    # Core keeps the token private and offers no getter; the CLI must keep a renewed token, so
-    # it reads it here, in one place, and only to write the 0600 state file.
-    token = getattr(core, "_token", None)
-    return token if isinstance(token, str) else None

@@ -58,7 +58,7 @@ def say(session: ApiSession, message: str, attach: tuple[str, ...]) -> ExitCode:
     missing = _missing(files)
     if missing:
         raise click.BadParameter(f"no such file: {missing[0]}", param_hint="--attach")
-    conversation = Conversation(session.nemo)
+    conversation = Conversation(session.nemo, on_submitted=session.remember_render)
     for view in conversation.say(message, files):
         session.out.view(view)
     return finish(session, conversation)
@@ -67,7 +67,9 @@ def say(session: ApiSession, message: str, attach: tuple[str, ...]) -> ExitCode:
 def finish(session: ApiSession, conversation: Conversation) -> ExitCode:
     """The exit code after a conversation; an unfinished export is remembered for resuming."""
     result = conversation.last_export
-    if result is not None and result.outcome == "timed_out" and result.render_id:
+    if result is not None and result.outcome == "completed":
+        session.remember_render(None)  # seen to its end: nothing left to resume
+    elif result is not None and result.outcome == "timed_out" and result.render_id:
         session.remember_render(result.render_id)
     if result is not None and result.outcome in ("failed", "timed_out"):
         return ExitCode.EXPORT_FAILED
@@ -79,7 +81,7 @@ def finish(session: ApiSession, conversation: Conversation) -> ExitCode:
 def chat(session: ApiSession) -> ExitCode:
     """Talk to the editor: each line you type is one message. /quit or Ctrl-D ends."""
     out = session.out
-    conversation = Conversation(session.nemo)
+    conversation = Conversation(session.nemo, on_submitted=session.remember_render)
     if session.core.session_id is None:
         for view in conversation.connect():
             out.view(view)

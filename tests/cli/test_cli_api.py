@@ -274,6 +274,20 @@ def test_interrupted_export_is_resumed_not_submitted_again(
     assert "render_id" not in json.loads(state_file.read_text())
 
 
+def test_an_export_said_in_a_message_and_interrupted_is_resumed_too(
+    run: Run, clip: pathlib.Path, clock: object, server: MockServer, state_file: pathlib.Path
+) -> None:
+    _ready(run, clip)
+    clock.interrupt_at_wait = contract.RENDER_POLL_INTERVAL  # type: ignore[attr-defined]
+    interrupted = run("say", "export")
+    assert interrupted.exit_code == 130
+    pending = json.loads(state_file.read_text())["render_id"]
+    resumed = run("export", "--json")
+    assert resumed.exit_code == 0
+    assert json_lines(resumed)[-1]["render_id"] == pending
+    assert len(paths(server, "POST", contract.PATH_RENDER)) == 1
+
+
 def test_export_with_nothing_to_export(run: Run, connected: None, server: MockServer) -> None:
     result = run("export")
     assert result.exit_code == 1
