@@ -37,6 +37,7 @@ from nemokit._clock import Clock, VirtualClock
 from ._cassette import Cassette, load_cassette
 from ._model import (
     REQUEST_KINDS,
+    SETTING_FAULTS,
     Fault,
     Observation,
     Request,
@@ -61,6 +62,8 @@ __all__ = [
 #: The base URL the in-process client is pointed at (no network: the transport is the mock).
 IN_PROCESS_URL = "http://mock.nemokit.test"
 _TOKEN_CLIENT_ID = "conformance-user-token"
+#: How long a ``long`` fault's turn works before it would finish (past the 15-minute limit).
+LONG_TURN = 20 * 60.0
 
 
 class ClientAdapter(Protocol):
@@ -86,6 +89,7 @@ def mock_config(scenario: Scenario) -> MockConfig:
     """The mock's config for a scenario's server variant and faults."""
     server = scenario.server
     render_fail = any(f.kind == "render_failed" for f in scenario.faults)
+    long = any(f.kind == "long" for f in scenario.faults)
     return MockConfig().replace(
         seed=server.seed,
         error_style=server.error_style,
@@ -96,13 +100,15 @@ def mock_config(scenario: Scenario) -> MockConfig:
         partial_text=server.partial_text,
         noise_rate=server.noise_rate,
         render_fail_rate=1.0 if render_fail else 0.0,
+        sse_framing=server.sse_framing,
+        slow_turn_seconds=LONG_TURN if long else 0.0,
     )
 
 
 def install_faults(server: MockServer, scenario: Scenario) -> None:
     """Add the scenario's faults to the mock, in order."""
     for fault in scenario.faults:
-        if fault.kind == "render_failed":
+        if fault.kind in SETTING_FAULTS:
             continue  # a config setting, not a rule
         method, path = REQUEST_KINDS[fault.target]
         fields: dict[str, Any] = {"method": method, "path": path, "times": fault.times}

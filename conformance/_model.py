@@ -20,6 +20,7 @@ from typing import Any, Literal
 __all__ = [
     "FAULT_KINDS",
     "REQUEST_KINDS",
+    "SETTING_FAULTS",
     "Fault",
     "Observation",
     "Request",
@@ -44,8 +45,12 @@ REQUEST_KINDS: Mapping[str, tuple[str, str]] = {
 }
 
 #: What a fault does: an HTTP status, a contract code, a dropped connection, a cut or stalled
-#: stream, or a render that ends ``failed``.
-FAULT_KINDS = ("status", "code", "drop", "cut", "stall", "render_failed")
+#: stream, a render that ends ``failed``, or a ``long`` turn (``run_sse`` only: the turn keeps
+#: making progress for 20 minutes, past the client's 15-minute limit). ``render_failed`` and
+#: ``long`` are mock settings for the whole run, not per-request rules.
+FAULT_KINDS = ("status", "code", "drop", "cut", "stall", "render_failed", "long")
+#: The fault kinds that are mock settings rather than per-request fault rules.
+SETTING_FAULTS = ("render_failed", "long")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,9 @@ class ServerVariant:
     partial_text: bool = False
     noise_rate: float = 0.0
     seed: int = 0
+    #: How ``/run_sse`` lays out its lines (``MockConfig.sse_framing``: lf, crlf, cr,
+    #: multiline, ids, chunked); the events are the same under each.
+    sse_framing: str = "lf"
 
 
 @dataclass(frozen=True, slots=True)

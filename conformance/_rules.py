@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from nemokit import contract
 
-from ._model import Observation, Request, Scenario, TurnRecord, Violation
+from ._model import SETTING_FAULTS, Fault, Observation, Request, Scenario, TurnRecord, Violation
 
 __all__ = ["RULES", "Judge", "Rule", "rule_by_id"]
 
@@ -143,10 +143,15 @@ def _retry_after(r: Request) -> float:
 def r1(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
     retry_after = {f.target: f.retry_after for f in scenario.faults if f.status == 429}
+    by_id = _faults_of(scenario)
     for r in obs.requests:
         if r.status != 429 or r.kind is None:
             continue
-        wait = max(contract.RATE_LIMIT_WAIT, retry_after.get(r.kind) or 0.0)
+        # The fault that answered says which Retry-After was sent (a long session may have had
+        # several 429s with different values); a replayed log has no fault id: by target.
+        fault = by_id.get(r.fault or "")
+        sent = fault.retry_after if fault is not None else retry_after.get(r.kind)
+        wait = max(contract.RATE_LIMIT_WAIT, sent or 0.0)
         before = [x for x in obs.requests if x.step == r.step and x.seq < r.seq]
         same = [x for x in before if x.kind == r.kind]
         is_retry = bool(same) and same[-1].status == 429
@@ -318,10 +323,20 @@ _HEARTBEAT_SHOWN = re.compile(r"\bheartbeat\b|\bping\b|^\s*(?:\{|\[|data:|:|even
 _TOOL_MARKERS = ("functionCall", "functionResponse", "tool_call", "tool_result")
 
 
+def _faults_of(scenario: Scenario) -> dict[str, Fault]:
+    """The mock's fault ids (``fault_1``…, in install order) → the fault."""
+    installed = [f for f in scenario.faults if f.kind not in SETTING_FAULTS]
+    return {f"fault_{i}": f for i, f in enumerate(installed, 1)}
+
+
 def _faults_by_id(scenario: Scenario) -> dict[str, str]:
-    """The mock's fault ids (``fault_1``…, in install order) → the fault's kind."""
-    installed = [f for f in scenario.faults if f.kind != "render_failed"]
-    return {f"fault_{i}": f.kind for i, f in enumerate(installed, 1)}
+    """The mock's fault ids → the fault's kind."""
+    return {i: f.kind for i, f in _faults_of(scenario).items()}
+
+
+def _long(scenario: Scenario) -> bool:
+    """Whether every turn of the run is a ``long`` one (the mock's slow-turn setting)."""
+    return any(f.kind == "long" for f in scenario.faults)
 
 
 def _turn_request(obs: Observation, turn_start: float, message: str) -> Request | None:
@@ -335,8 +350,10 @@ def _turn_request(obs: Observation, turn_start: float, message: str) -> Request 
     )
 
 
-def _complete_turns(obs: Observation) -> Iterable[tuple[Request, TurnRecord]]:
+def _complete_turns(scenario: Scenario, obs: Observation) -> Iterable[tuple[Request, TurnRecord]]:
     """``(request, turn)`` for every turn whose stream no fault touched."""
+    if _long(scenario):
+        return  # every stream outlasts the 15-minute limit: none is played to its end
     for turn in obs.turns:
         r = _turn_request(obs, turn.start, turn.message)
         if r is not None and r.fault is None and r.error is None:
@@ -369,7 +386,7 @@ def s3(scenario: Scenario, obs: Observation) -> list[Violation]:
     every, beat = contract.STILL_WORKING_EVERY, scenario.server.heartbeat_interval
     bounds: dict[int, list[int]] = {}
     bad_steps = {r.step for r in obs.of_kind("run_sse") if r.fault or r.error}
-    for r, turn in _complete_turns(obs):
+    for r, turn in _complete_turns(scenario, obs):
         early = turn.first_partial_at or turn.first_text_at or turn.end
         late = turn.end if turn.first_partial_at else (turn.first_text_at or turn.end)
         low = max(0, math.floor((early - turn.start - beat) / every))
@@ -419,9 +436,9 @@ def s4(scenario: Scenario, obs: Observation) -> list[Violation]:
     return out
 
 
-def s5(_: Scenario, obs: Observation) -> list[Violation]:
+def s5(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
-    for r, turn in _complete_turns(obs):
+    for r, turn in _complete_turns(scenario, obs):
         if not (turn.noise and (turn.texts or turn.tools)):
             continue
         for text in _step_shown(obs, r.step):
@@ -450,9 +467,9 @@ _CHANGE_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def s6(_: Scenario, obs: Observation) -> list[Violation]:
+def s6(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
-    for r, turn in _complete_turns(obs):
+    for r, turn in _complete_turns(scenario, obs):
         if not turn.silent:
             continue
         fetched = [x for x in _same_step_after(obs, r, "state") if x.time >= turn.end - _EPS]
@@ -532,7 +549,7 @@ def _key(text: str) -> str:
 
 def s8(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
-    for r, turn in _complete_turns(obs):
+    for r, turn in _complete_turns(scenario, obs):
         if not turn.texts:
             continue
         key = _key(turn.texts[0])
@@ -545,6 +562,90 @@ def s8(scenario: Scenario, obs: Observation) -> list[Violation]:
                     f") was not shown: expected text starting {key!r}",
                 )
             )
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _content(text: str) -> str:
+    """What of a reply must reach the user whatever the translation: the text before its first
+    GUI instruction (instructions are rewritten), at most 40 characters of it."""
+    cut = _GUI.search(text)
+    return _norm(text[: cut.start()] if cut else text)[:40].strip(" .,;:!?，。")
+
+
+def s9(scenario: Scenario, obs: Observation) -> list[Violation]:
+    framing = scenario.server.sse_framing
+    out = [
+        _v("S9", f"step {s.step} showed an empty reply ({framing} framing)")
+        for s in obs.shown
+        if s.kind == "reply" and not s.text.strip()
+    ]
+    for r, turn in _complete_turns(scenario, obs):
+        shown = [_norm(t) for t in _step_shown(obs, r.step, "reply")]
+        for text in turn.texts:
+            if not (key := _content(text)):
+                continue
+            sent = sum(key in _norm(t) for t in turn.texts)
+            seen = sum(key in t for t in shown)
+            if not seen and key not in " ".join(shown):
+                out.append(
+                    _v(
+                        "S9",
+                        f"the reply to {r.describe()} was not shown ({framing} framing): "
+                        f"expected {key!r}",
+                    )
+                )
+            elif seen > sent:
+                out.append(
+                    _v(
+                        "S9",
+                        f"the reply to {r.describe()} was shown {seen} times, sent {sent} "
+                        f"({framing} framing): {key!r}",
+                    )
+                )
+    return out
+
+
+def s10(scenario: Scenario, obs: Observation) -> list[Violation]:
+    if not _long(scenario):
+        return []
+    out, limit, beat = [], contract.TURN_LIMIT, scenario.server.heartbeat_interval
+    # The client may notice the limit only at the next chunk (one heartbeat). What is measured
+    # is the shared clock when the step ended, and the in-process mock's stream moves that clock
+    # on after its reader stopped (one chunk waiting in the rendezvous, then a sleep or two
+    # before it sees the disconnect; up to 3 heartbeats seen): a client that waits for the
+    # stream's end (20 minutes) is still far past.
+    late = limit + beat + 3 * beat
+    for r in obs.of_kind("run_sse"):
+        if r.status != 200 or r.code not in (None, 0) or r.fault or r.error:
+            continue  # refused or broken: not a long stream
+        later = _same_step_after(obs, r)
+        step_end = obs.step_times[r.step][1] if 0 <= r.step < len(obs.step_times) else r.time
+        held = min([*(x.time for x in later), step_end]) - r.time
+        if held > late + _EPS:
+            out.append(
+                _v(
+                    "S10",
+                    f"the turn of {r.describe()} was followed for {held:g}s; give up at "
+                    f"{limit:g}s (at the first chunk after it: heartbeats come every {beat:g}s)",
+                )
+            )
+        elif held < limit - _EPS:
+            out.append(
+                _v(
+                    "S10",
+                    f"the turn of {r.describe()} was given up after {held:g}s although it "
+                    f"kept making progress (the limit is {limit:g}s)",
+                )
+            )
+        if not _step_shown(obs, r.step, "problem"):
+            out.append(_v("S10", f"the turn of {r.describe()} ran out without a Problem shown"))
+        again = [x for x in later if x.kind == "run_sse" and x.message == r.message]
+        if again:
+            out.append(_v("S10", f"{again[0].describe()} re-sent the message of {r.describe()}"))
     return out
 
 
@@ -750,6 +851,20 @@ _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
         "both event dialects read",
         "Event dialects: a robust client reads both ADK and simple.",
         s8,
+    ),
+    (
+        "S9",
+        "the stream is read by the WHATWG rules",
+        "Read the event stream by the WHATWG rules (CR, LF or CRLF, even split across chunks; "
+        "multi-line data; comments, also after an event with an id): every reply shown once.",
+        s9,
+    ),
+    (
+        "S10",
+        "the 15-minute limit",
+        "A turn that has not finished after 15 minutes is given up (reported, never re-sent), "
+        "even while it keeps making progress.",
+        s10,
     ),
     (
         "T1",

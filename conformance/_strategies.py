@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from hypothesis import strategies as st
 
+from mockserver._config import SSE_FRAMINGS
+
 from ._model import Fault, Scenario, ServerVariant, Step
 
 __all__ = ["STRATEGIES", "scenarios_for", "variants"]
@@ -43,9 +45,14 @@ COMPOUND = (
 
 
 def variants(
-    *, silent: bool | None = None, noise: bool | None = None, partial: bool | None = None
+    *,
+    silent: bool | None = None,
+    noise: bool | None = None,
+    partial: bool | None = None,
+    framings: tuple[str, ...] = SSE_FRAMINGS,
 ) -> st.SearchStrategy[ServerVariant]:
-    """Server variants; ``silent``/``noise``/``partial`` pin those choices when given."""
+    """Server variants; ``silent``/``noise``/``partial`` pin those choices when given, and the
+    SSE framing is one of ``framings`` (``lf`` first, so failures shrink towards it)."""
 
     def pinned(value: bool | None) -> st.SearchStrategy[bool]:
         return st.booleans() if value is None else st.just(value)
@@ -60,6 +67,7 @@ def variants(
         partial_text=pinned(partial),
         noise_rate=pinned(noise).map(float),
         seed=st.integers(0, 3),
+        sse_framing=st.sampled_from(framings),
     )
 
 
@@ -226,6 +234,18 @@ def spoken() -> st.SearchStrategy[Scenario]:
     return _scenario(_session(EDITS, CHAT), server=variants(silent=False))
 
 
+def framed() -> st.SearchStrategy[Scenario]:
+    """Spoken turns under a WHATWG framing other than plain ``lf`` (partial chunks or not)."""
+    server = variants(silent=False, framings=SSE_FRAMINGS[1:])
+    return _scenario(_session(EDITS, CHAT), server=server)
+
+
+def long_turn() -> st.SearchStrategy[Scenario]:
+    """One turn that keeps making progress for 20 minutes (past the 15-minute limit)."""
+    steps = _say(EDITS + CHAT + GENERATE).map(lambda s: (UPLOAD, s))
+    return _scenario(steps, faults=st.just((Fault("run_sse", "long"),)))
+
+
 def restarts() -> st.SearchStrategy[Scenario]:
     first = _say(KEYWORDS[:2] + CHAT)
     return _scenario(st.tuples(first, st.just(Step("restart")), first))
@@ -256,6 +276,8 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Scenario]]] = {
     "S6": silent,
     "S7": cut_streams,
     "S8": spoken,
+    "S9": framed,
+    "S10": long_turn,
     "T1": spoken,
     "T2": routed,
     "T3": routed,

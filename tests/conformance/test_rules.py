@@ -272,6 +272,30 @@ CASES: list[tuple[str, Scenario, Observation, Observation]] = [
         obs(req(1, "run_sse", **sse), turns=(turn(),), shown=(Shown("notice", "ok", 0),)),
     ),
     (
+        "S9",
+        SAY,
+        obs(
+            req(1, "run_sse", **sse),
+            turns=(turn(),),
+            shown=(Shown("reply", "Done! I trimmed the pauses.", 0),),
+        ),
+        obs(
+            req(1, "run_sse", **sse),
+            turns=(turn(),),
+            shown=(Shown("reply", "Done! I trimmed the pauses.", 0),) * 2,
+        ),
+    ),
+    (
+        "S10",
+        Scenario(steps=SAY.steps, faults=(Fault("run_sse", "long"),)),
+        obs(
+            req(1, "run_sse", **sse),
+            step_times=((0.0, 920.0),),
+            shown=(Shown("problem", "did not finish within 15 minutes", 0),),
+        ),
+        obs(req(1, "run_sse", **sse), step_times=((0.0, 1200.0),)),
+    ),
+    (
         "T1",
         S,
         obs(shown=(Shown("reply", "Your video is trimmed.", 0),)),
