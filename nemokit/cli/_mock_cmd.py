@@ -6,7 +6,9 @@ depends on them (they come with the ``mock`` extra).
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import logging
 import socket
 from typing import Any
 
@@ -124,8 +126,26 @@ def mock(
     server = MockServer(config, ScaledClock(time_scale))
     for line in banner(host, port, time_scale, admin=not no_admin):
         click.echo(line)
-    uvicorn.run(server.app, host=host, port=port, log_level="warning", lifespan="off")
+    settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
+    # uvicorn sets its logging up in Config(); the filter goes on after that.
+    logging.getLogger("uvicorn.error").addFilter(quiet_injected_faults)
+    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(settings).run()
     click.echo("Mock stopped.")
+
+
+def quiet_injected_faults(record: logging.LogRecord) -> bool:
+    """Drop uvicorn's traceback for a connection broken on purpose by a fault rule.
+
+    A ``drop`` or ``cut_after`` fault breaks the connection by raising inside the app; that is
+    the fault doing its job (the journal says so), not an error of the mock.
+    """
+    from mockserver._faults import DroppedConnection
+    from mockserver._stream import StreamCut
+
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, (DroppedConnection, StreamCut))
 
 
 def banner(host: str, port: int, time_scale: float, *, admin: bool) -> list[str]:

@@ -98,3 +98,21 @@ def test_from_mock_to_a_finished_export_over_loopback(tmp_path: pathlib.Path) ->
         assert proc.wait(10) == 0
     assert "Mock stopped." in (tmp_path / "mock.log").read_text()
     assert "Traceback" not in (tmp_path / "mock.log").read_text()
+
+
+def test_a_connection_dropped_by_a_fault_is_not_logged_as_a_crash(tmp_path: pathlib.Path) -> None:
+    import httpx
+
+    log = tmp_path / "mock.log"
+    with _mock(log) as (url, proc):
+        rule = {"method": "GET", "path": "/api/credits/balance/simple", "drop": True}
+        httpx.post(f"{url}/__admin/faults", json=rule, timeout=10).raise_for_status()
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{url}/api/credits/balance/simple", timeout=10)
+        assert httpx.get(f"{url}/__admin/requests", timeout=10).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+    output = log.read_text()
+    assert "Mock stopped." in output
+    assert "Traceback" not in output
+    assert "DroppedConnection" not in output
