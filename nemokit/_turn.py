@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from . import contract
-from ._draft import diff_state
-from ._errors import NemoError
+from ._draft import Timeline, diff_state
+from ._errors import APIError, NemoConnectionError, NemoError
 from ._events import Heartbeat, StreamError, TextEvent, ToolCall, ToolResult, TurnEvent, interpret
 from ._flow import Close, Flow, Read, Show, Sleep
 from ._sse import SSEDecoder
@@ -173,12 +173,13 @@ def run_turn(
     """Send ``message`` once over ``/run_sse`` and follow the turn to its end.
 
     ``before`` is the session state before the turn (fetched first when not given) so that a
-    silent turn or a recovered one can say what changed. Errors before the stream opens (from
-    ``core.state()`` or ``core.open_turn``) propagate; everything after becomes a view and a
-    :class:`TurnResult`.
+    silent turn or a recovered one can say what changed. When that fetch fails the message is
+    sent all the same (losing it would be worse than a vaguer summary) and the turn reports the
+    timeline as it then is. A refusal from ``core.open_turn`` propagates; everything after the
+    stream opens becomes a view and a :class:`TurnResult`.
     """
     if before is None:
-        before = yield from core.state()
+        before = yield from _snapshot(core)
     response = yield from core.open_turn(message)
     listener = _Listener(policy, core.clock.now())
     try:
@@ -192,6 +193,14 @@ def run_turn(
     for view in listener.transcript.finish(listener.worked):
         yield Show(view)
     return (yield from _conclude(ending, listener, core, before, policy))
+
+
+def _snapshot(core: Core) -> Flow[SessionState | None]:
+    """The state before the turn, or ``None`` when it cannot be read right now."""
+    try:
+        return (yield from core.state())
+    except (APIError, NemoConnectionError):
+        return None
 
 
 def _listen(
@@ -225,7 +234,11 @@ def _close(response: httpx.Response) -> Flow[None]:
 
 
 def _conclude(
-    ending: _Ending, listener: _Listener, core: Core, before: SessionState, policy: TurnPolicy
+    ending: _Ending,
+    listener: _Listener,
+    core: Core,
+    before: SessionState | None,
+    policy: TurnPolicy,
 ) -> Flow[TurnResult]:
     """Turn how the stream ended into the last views and the result."""
     changes: tuple[str, ...] = ()
@@ -265,7 +278,7 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
 
 
-def _silent(core: Core, before: SessionState) -> Flow[tuple[str, ...]]:
+def _silent(core: Core, before: SessionState | None) -> Flow[tuple[str, ...]]:
     """The stream closed without a reply: one state fetch says what the turn did."""
     changes = yield from _fetch_changes(core, before)
     if changes is None:
@@ -280,7 +293,7 @@ def _silent(core: Core, before: SessionState) -> Flow[tuple[str, ...]]:
 
 
 def _recover(
-    core: Core, before: SessionState, policy: TurnPolicy
+    core: Core, before: SessionState | None, policy: TurnPolicy
 ) -> Flow[tuple[TurnOutcome, tuple[str, ...]]]:
     """The stream broke: never re-send; watch the state for the edit to land."""
     yield Show(Notice(f"The connection dropped. {NOT_RESENT} Checking whether the edit arrived..."))
@@ -288,6 +301,14 @@ def _recover(
         wait = policy.recovery_first_wait if attempt == 0 else policy.recovery_next_wait
         yield Sleep(wait)
         changes = yield from _fetch_changes(core, before)
+        if changes and before is None:
+            # Nothing to compare with: say what is there, and do not claim the edit arrived.
+            text = (
+                "The connection dropped. The timeline before the turn could not be read, so I "
+                f"cannot tell whether the edit arrived; {changes[0]}. {NOT_RESENT}"
+            )
+            yield Show(Changes(text, changes))
+            return "recovered", changes
         if changes:
             text = "The connection dropped, but the edit arrived: " + "; ".join(changes) + "."
             yield Show(Changes(text, changes))
@@ -300,12 +321,18 @@ def _recover(
     return "lost", ()
 
 
-def _fetch_changes(core: Core, before: SessionState) -> Flow[tuple[str, ...] | None]:
-    """The changes since ``before`` (``()`` when none); ``None`` when the state was unreadable."""
+def _fetch_changes(core: Core, before: SessionState | None) -> Flow[tuple[str, ...] | None]:
+    """The changes since ``before`` (``()`` when none); ``None`` when the state was unreadable.
+
+    With no ``before`` (it could not be read) nothing can be compared, so the answer is the
+    timeline as it now stands, said as such.
+    """
     try:
         after = yield from core.state()
     except (NemoError, httpx.TransportError):
         return None
+    if before is None:
+        return (f"the timeline now reads: {Timeline.from_draft(after.draft).summary()}",)
     changes = diff_state(before.state, after.state)
     if not changes and after.state != before.state:
         return ("the project was updated",)  # a change the draft diff does not describe

@@ -23,7 +23,7 @@ from nemokit import contract
 from nemokit._client import build_config
 from nemokit._clock import VirtualClock
 from nemokit._core import Core
-from nemokit._draft import diff_state
+from nemokit._draft import Timeline, diff_state
 from nemokit._errors import OutOfCredits
 from nemokit._flow import AsyncDriver, Close, Flow, Read, Send, Step, SyncDriver
 from nemokit._models import SessionState
@@ -632,3 +632,28 @@ def test_the_same_flow_runs_under_the_async_driver() -> None:
     ]
     assert result.outcome == "recovered"
     assert server.state_fetches == [0.0, 270.0, 330.0, 390.0]
+
+
+def test_an_unreadable_state_before_the_turn_does_not_stop_the_message() -> None:
+    # The snapshot only serves the summary of a silent turn: losing the user's message over it
+    # would be worse than a vaguer summary.
+    @dataclass
+    class FirstStateFails(FakeServer):
+        def handler(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path == STATE_PATH and not self.state_fetches:
+                self.state_fetches.append(self.clock.now())
+                return httpx.Response(503, text="busy")
+            return super().handler(request)
+
+    clock = VirtualClock(1000.0)
+    server = FirstStateFails(clock, [adk_call("add_music"), adk_result("add_music")], [(0, AFTER)])
+    views: list[View] = []
+    with httpx.Client(transport=httpx.MockTransport(server.handler)) as http:
+        flow = run_turn(make_core(clock), "add some music")
+        result = SyncDriver(http, clock).run(flow, views.append)
+    assert len(server.run_sse) == 1
+    assert result.outcome == "silent"
+    summary = Timeline.from_draft(DRAFT_AFTER).summary()
+    assert [v.text for v in views if isinstance(v, Changes)] == [
+        f"Done: the timeline now reads: {summary}."
+    ]

@@ -104,12 +104,6 @@ _STATE_5XX = pytest.param(
     "state 5xx",
     {"method": "GET", "path": "/api/state/*", "status": 500, "times": 1},
     id="state 5xx",
-    marks=pytest.mark.xfail(
-        reason="nemokit/_turn.py: one 5xx on the state snapshot before a turn drops the message "
-        "(a retryable Problem is shown, but the message is never sent); reported, not fixed "
-        "here because _turn.py is being changed by its owner",
-        strict=True,
-    ),
 )
 
 
