@@ -1,8 +1,18 @@
-"""``nemokit conformance``: check a client against the contract and print what it breaks."""
+"""``nemokit conformance``: check a client against the contract and print what it breaks.
+
+A program (``--client-cmd``) runs in another process, so it is checked on the ``live`` backend
+(the mock on loopback with a scaled clock); rules a live backend cannot judge are listed as
+skipped with the reason (:func:`conformance._driver.live_skips`), never counted as passed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import pathlib
+import shlex
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 
 import click
 from rich.console import Console
@@ -12,7 +22,7 @@ from ._harness import AdapterFactory
 from ._model import Scenario
 from ._report import print_table, write_junit
 from ._rules import RULES, rule_by_id
-from ._suite import PROFILES, replay, run_suite
+from ._suite import PROFILES, RuleResult, SuiteResult, replay, replay_recipe, run_suite
 
 __all__ = ["conformance_command"]
 
@@ -37,10 +47,11 @@ def _factory(client: str | None, client_cmd: str | None) -> AdapterFactory:
 @click.option("--client-cmd", metavar="CMD", help="A program speaking the driver protocol.")
 @click.option(
     "--backend",
-    type=click.Choice(["mock", "cassettes", "both"]),
+    type=click.Choice(["mock", "live", "cassettes", "both"]),
     default="mock",
     show_default=True,
-    help="Judge against the live mock, the cassettes, or both.",
+    help="Judge against the mock (in process; a --client-cmd program gets it on loopback), "
+    "the mock on loopback (live), the cassettes, or mock and cassettes (both).",
 )
 @click.option(
     "--profile",
@@ -75,26 +86,88 @@ def conformance_command(
         except KeyError as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="--rule") from None
     factory = _factory(client, client_cmd)
-    # A program in another process cannot share the in-process virtual clock.
-    live = "live" if client_cmd else "mock"
+    chosen = _backend(backend, client_cmd)
     if replay_json is not None:
-        _replay(replay_json, factory, list(rules), live, console)
+        _replay(replay_json, factory, list(rules), "mock" if chosen == "both" else chosen, console)
         return
-    chosen = {"mock": live, "both": "both", "cassettes": "cassettes"}[backend]
-    if client_cmd and backend == "both":
-        chosen = live
+    skips = _live_skips(list(rules)) if chosen == "live" else {}
+    wanted = [r.id for r in RULES] if not rules else [rule_by_id(r).id for r in rules]
     suite = run_suite(
         factory,
-        rules=list(rules) or None,
+        rules=[r for r in wanted if r not in skips],
         profile=profile,
         backend=chosen,
-        client=client or (f'--client-cmd "{client_cmd}"' if client_cmd else None),
+        client=client,
     )
+    if client_cmd:
+        suite = _with_cmd_recipes(suite, client_cmd)
     print_table(suite, console)
+    for rule_id, why in skips.items():
+        console.print(f"[yellow]{rule_id} live skipped[/]: {why}", soft_wrap=True)
     if junit:
-        console.print(f"JUnit XML written to {write_junit(suite, junit)}")
+        path = write_junit(suite, junit)
+        _add_skips(path, skips)
+        console.print(f"JUnit XML written to {path}")
     if not suite.ok:
         sys.exit(1)
+
+
+def _backend(backend: str, client_cmd: str | None) -> str:
+    """The backend to run: a program cannot share the in-process transport and virtual clock,
+    so ``mock`` (and ``both``) mean the mock on loopback for it; cassettes need in-process."""
+    if not client_cmd:
+        return backend
+    if backend == "cassettes":
+        raise click.UsageError(
+            "--backend cassettes replays through an in-process transport, which a program in "
+            "another process cannot use: check a --client-cmd program with --backend live"
+        )
+    return "live"
+
+
+def _live_skips(rules: list[str]) -> dict[str, str]:
+    from ._driver import live_skips
+
+    return live_skips(rules or None)
+
+
+def _with_cmd_recipes(suite: SuiteResult, client_cmd: str) -> SuiteResult:
+    """The suite with replay recipes that name ``--client-cmd`` (the suite writes ``--client``)."""
+    target = f"--client-cmd {shlex.quote(client_cmd)}"
+
+    def fix(result: RuleResult) -> RuleResult:
+        if result.scenario is None or result.backend != "live":
+            return result
+        recipe = replay_recipe(result.rule, result.scenario)
+        recipe = recipe.replace("nemokit conformance ", f"nemokit conformance {target} ", 1)
+        return dataclasses.replace(result, replay=recipe)
+
+    results = tuple(fix(r) for r in suite.results)
+    return dataclasses.replace(suite, results=results, target=target)
+
+
+def _add_skips(path: pathlib.Path, skips: Mapping[str, str]) -> None:
+    """Add a ``<skipped>`` testcase per rule the live backend could not judge."""
+    if not skips:
+        return
+    tree = ET.parse(path)  # noqa: S314 (the report we have just written)
+    root = tree.getroot()
+    node = root.find("testsuite[@name='conformance.live']")
+    if node is None:
+        node = ET.SubElement(root, "testsuite", name="conformance.live", tests="0")
+        node.set("failures", "0")
+        node.set("errors", "0")
+    node.set("skipped", str(len(skips)))
+    node.set("tests", str(int(node.get("tests", "0")) + len(skips)))
+    for rule_id, why in skips.items():
+        rule = rule_by_id(rule_id)
+        case = ET.SubElement(
+            node, "testcase", classname="conformance.live", name=f"{rule.id} {rule.title}"
+        )
+        case.set("time", "0")
+        ET.SubElement(case, "skipped", message=why)
+    ET.indent(root)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def _replay(

@@ -186,30 +186,96 @@ const getState = () => call(() => ({ method: "GET", route: `/api/state/nemo_agen
 
 const secs = (ms) => `${Math.round((Number(ms) || 0) / 100) / 10}`.replace(/\.0$/, "");
 
+const tracksOf = (draft) => (Array.isArray(draft?.t) ? draft.t : []).filter((t) => t && typeof t === "object");
+const segmentsOf = (track) => (Array.isArray(track?.sg) ? track.sg : []).filter((s) => s && typeof s === "object");
+const trackName = (track) => track.name || (track.tt === 0 ? "Video" : track.tt === 1 ? "BGM" : track.tt === 7 ? "Title" : "Track");
+const label = (track, seg) => (track.tt === 7 ? `"${seg.text ?? ""}"` : seg.source ?? seg.text ?? track.name ?? "clip");
+const span = (seg) => `${secs(seg.start)}-${secs((Number(seg.start) || 0) + (Number(seg.duration) || 0))}s`;
+
+function segmentLine(track, seg) {
+  const volume = track.tt === 1 && typeof seg.volume === "number" ? `, ${Math.round(seg.volume * 100)}%` : "";
+  return `${trackName(track)}: ${label(track, seg)} (${span(seg)}${volume})`;
+}
+
 function trackLines(draft) {
-  const tracks = Array.isArray(draft?.t) ? draft.t : [];
-  const lines = [];
-  for (const track of tracks) {
-    for (const seg of Array.isArray(track?.sg) ? track.sg : []) {
-      const kind = track.tt === 0 ? "Video" : track.tt === 1 ? "BGM" : track.tt === 7 ? "Title" : track.name || "Track";
-      const label = track.tt === 7 ? `"${seg.text ?? ""}"` : seg.source ?? seg.text ?? track.name ?? "clip";
-      const start = Number(seg.start) || 0;
-      const span = `${secs(start)}-${secs(start + (Number(seg.duration) || 0))}s`;
-      const volume = track.tt === 1 && typeof seg.volume === "number" ? `, ${Math.round(seg.volume * 100)}%` : "";
-      lines.push(`${track.name || kind}: ${label} (${span}${volume})`);
-    }
-  }
-  return lines;
+  return tracksOf(draft).flatMap((track) => segmentsOf(track).map((seg) => segmentLine(track, seg)));
 }
 
 const summary = (lines) => lines.map((line, i) => `${i + 1}. ${line}`).join(" ");
 
+// Tracks have no ids: one is the n-th track of its type and name. Segments match by id.
+function keyedTracks(draft) {
+  const seen = new Map(), keyed = new Map();
+  for (const track of tracksOf(draft)) {
+    const base = `${track.tt}/${trackName(track)}`;
+    const n = (seen.get(base) ?? -1) + 1;
+    seen.set(base, n);
+    keyed.set(`${base}/${n}`, track);
+  }
+  return keyed;
+}
+
+// The fields a summary names by meaning; any other changed field is named as it is.
+const KNOWN = new Set(["id", "start", "duration", "source", "text", "volume", "transition"]);
+
+function segmentChanges(track, old, seg) {
+  const noun = trackName(track), out = [];
+  const [was, is] = [Number(old.duration) || 0, Number(seg.duration) || 0];
+  if (was !== is) out.push(`${noun} ${is < was ? "trimmed" : "extended"}: ${secs(was)}s → ${secs(is)}s`);
+  else if ((Number(old.start) || 0) !== (Number(seg.start) || 0)) out.push(`${noun} moved: ${span(old)} → ${span(seg)}`);
+  if (label(track, old) !== label(track, seg)) out.push(`${noun} changed: ${label(track, old)} → ${label(track, seg)}`);
+  if (old.volume !== seg.volume) out.push(`${noun} volume: ${old.volume ?? "-"} → ${seg.volume ?? "-"}`);
+  if (old.transition !== seg.transition) {
+    if (old.transition == null) out.push(`Transition added: ${seg.transition}`);
+    else if (seg.transition == null) out.push(`Transition removed: ${old.transition}`);
+    else out.push(`Transition changed: ${old.transition} → ${seg.transition}`);
+  }
+  for (const key of new Set([...Object.keys(old), ...Object.keys(seg)])) {
+    if (!KNOWN.has(key) && JSON.stringify(old[key]) !== JSON.stringify(seg[key])) {
+      out.push(`${noun} ${key}: ${JSON.stringify(old[key] ?? null)} → ${JSON.stringify(seg[key] ?? null)}`);
+    }
+  }
+  return out;
+}
+
+function trackChanges(old, track) {
+  const out = [], pool = new Map(), loose = [];
+  for (const seg of segmentsOf(old)) {
+    if (seg.id == null) loose.push(seg);
+    else pool.set(seg.id, seg);
+  }
+  for (const seg of segmentsOf(track)) {
+    const match = seg.id != null ? pool.get(seg.id) : loose.shift();
+    if (seg.id != null) pool.delete(seg.id);
+    if (!match) {
+      out.push(`${trackName(track)} added: ${label(track, seg)} (${span(seg)})`);
+      if (seg.transition != null) out.push(`Transition added: ${seg.transition}`);
+    } else out.push(...segmentChanges(track, match, seg));
+  }
+  for (const seg of [...pool.values(), ...loose]) out.push(`${trackName(track)} removed: ${label(track, seg)} (${span(seg)})`);
+  return out;
+}
+
+function metaChanges(before, after) {
+  const [m, n] = [before?.m ?? {}, after?.m ?? {}], out = [];
+  if (m.width && n.width && (m.width !== n.width || m.height !== n.height)) {
+    out.push(`Aspect ratio changed: ${m.width}x${m.height} → ${n.width}x${n.height}`);
+  }
+  if (m.title && n.title && m.title !== n.title) out.push(`Title changed: "${m.title}" → "${n.title}"`);
+  for (const key of new Set([...Object.keys(m), ...Object.keys(n)])) {
+    if (!["width", "height", "title"].includes(key) && JSON.stringify(m[key]) !== JSON.stringify(n[key])) {
+      out.push(`Project ${key}: ${JSON.stringify(m[key] ?? null)} → ${JSON.stringify(n[key] ?? null)}`);
+    }
+  }
+  return out;
+}
+
 function describeChanges(before, after) {
-  const was = trackLines(before), is = trackLines(after);
-  const added = is.filter((l) => !was.includes(l)), removed = was.filter((l) => !is.includes(l));
-  const parts = [...added.map((l) => `added ${l}`), ...removed.map((l) => `removed ${l}`)];
-  if (!parts.length && JSON.stringify(before?.m) !== JSON.stringify(after?.m)) parts.push("updated the project settings");
-  return parts;
+  const was = keyedTracks(before), is = keyedTracks(after), out = [];
+  for (const [key, track] of is) out.push(...trackChanges(was.get(key), track));
+  for (const [key, track] of was) if (!is.has(key) && segmentsOf(track).length) out.push(`Track removed: ${trackName(track)}`);
+  out.push(...metaChanges(before, after));
+  return [...new Set(out)];
 }
 
 // --- SSE: a WHATWG event-stream parser fed by text chunks -----------------------------------
@@ -302,7 +368,8 @@ const guiKind = (text) => GUI.find(([, re]) => re.test(text))?.[0] ?? null;
 
 function translate(text) {
   const actions = [];
-  const sentences = text.match(/[^.!?。！？\n]+(?:[.!?]+(?=\s|$)|[。！？]+)?|\n/g) || [];
+  // A period inside a word or number ("0.7s", "v1.2") does not end a sentence.
+  const sentences = text.match(/(?:[^.!?。！？\n]|[.!?](?![.!?]*(?:\s|$)))+(?:[.!?]+(?=\s|$)|[。！？]+)?|[.!?]+|\n/g) || [];
   const kept = [];
   for (const sentence of sentences) {
     if (sentence === "\n" || !guiKind(sentence)) {
@@ -363,6 +430,8 @@ async function runTurn(message) {
   return { ok: true, actions };
 }
 
+const squash = (text) => text.replace(/\s+/g, "");
+
 async function listen(res) {
   const parser = new SSEParser();
   const decoder = new TextDecoder("utf-8");
@@ -396,8 +465,11 @@ async function listen(res) {
         for (const event of interpret(item.data)) {
           if (event.type === "partial") partial += onText(event.text);
           else if (event.type === "text") {
+            // ADK repeats the chunks as one final text; the simple dialect never does, so chunks
+            // followed by a different whole text (the trailing noise, say) are a reply of their own.
+            if (partial.trim() && squash(event.text) !== squash(partial)) texts.push(partial);
             texts.push(onText(event.text));
-            partial = ""; // ADK repeats the chunks as one final text
+            partial = "";
           } else if (event.type === "error") errors.push(event.text);
           else if (event.type === "tool") lastEvent = now();
         }
