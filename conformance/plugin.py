@@ -22,7 +22,9 @@ Fixtures (all function-scoped; heavy imports happen inside them):
     A ``nemokit.Nemo`` wired to the cassette when the test is marked, else to ``nemo_mock``.
 
 Options (group ``nemokit``): ``--nemo-record-mode`` (none, once, new_episodes, all; default
-none) and ``--nemo-cassette-dir`` (default ``cassettes``, relative to the rootdir).
+none) and ``--nemo-cassette-dir`` (default ``cassettes``, relative to the rootdir). The
+conformance suite's options (``--nemo-client``, ``--nemo-client-cmd``, ``--nemo-profile``,
+``--nemo-backend``, for ``pytest --pyargs conformance.pytest_suite``) are registered here too.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Directory of the cassettes named by @pytest.mark.nemo_cassette (default: "
         "cassettes, relative to the rootdir).",
     )
+    from .pytest_suite import add_options  # light: it imports pytest only
+
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
