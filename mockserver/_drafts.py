@@ -189,12 +189,13 @@ def seed_from_media(media: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _first_meta(item: Mapping[str, Any]) -> dict[str, Any]:
+    # The guide renders at 1080p by default: the first clip sets the orientation, not the size
+    # (a 16x16 test clip must not make a 16x16 project).
     width, height, fps = (num(item.get(k)) for k in ("width", "height", "fps"))
-    if not (width and height and width > 0 and height > 0):
-        width, height = 1920, 1080
+    vertical = bool(width and height and 0 < width < height)
     return {
-        "width": int(width),
-        "height": int(height),
+        "width": 1080 if vertical else 1920,
+        "height": 1920 if vertical else 1080,
         "fps": fps if fps and fps > 0 else 30,
         "volume": 1.0,
     }

@@ -73,6 +73,15 @@ def download_target(url: str, dest: str | os.PathLike[str]) -> pathlib.Path:
     return target
 
 
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_NEW_FILE_MODE = _new_file_mode()
+
+
 def save_atomically(
     response: httpx.Response,
     target: pathlib.Path,
@@ -87,6 +96,8 @@ def save_atomically(
         with os.fdopen(fd, "wb") as out:
             while chunk := (yield from read(response)):
                 out.write(chunk)
+        # mkstemp makes the file 0600; a downloaded video gets the mode any new file would.
+        os.chmod(part, _NEW_FILE_MODE)
         os.replace(part, target)
     except GeneratorExit:
         # A generator being closed may not yield again, so there is no Close step here.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import pathlib
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -502,6 +503,16 @@ def test_download_streams_to_the_file(rig: Rig, tmp_path: pathlib.Path) -> None:
     assert dest.read_bytes() == rig.api.video
     assert sorted(p.name for p in tmp_path.iterdir()) == ["client_id", "out.mp4"]
     assert bearer(rig.api.calls("download")[0]) == "nmv_usr_tok1"
+
+
+def test_a_downloaded_file_gets_the_mode_of_any_new_file(rig: Rig, tmp_path: pathlib.Path) -> None:
+    # Written through a private temporary file (mode 0600) and then renamed into place.
+    dest = tmp_path / "out.mp4"
+    url = f"{API}/api/render/proxy/render_1/download"
+    rig.run(rig.core.download(url, dest))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert dest.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_download_into_a_folder_names_the_file(rig: Rig, tmp_path: pathlib.Path) -> None:

@@ -105,6 +105,18 @@ def test_an_empty_draft_is_seeded_from_the_uploads() -> None:
     assert (draft["m"]["width"], draft["m"]["height"]) == (1920, 1080)
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "canvas"),
+    [(16, 16, (1920, 1080)), (3840, 2160, (1920, 1080)), (720, 1280, (1080, 1920))],
+)
+def test_the_first_clip_sets_the_canvas_orientation_at_1080p(
+    width: int, height: int, canvas: tuple[int, int]
+) -> None:
+    clip = {**CLIP, "width": width, "height": height}
+    draft = plan("add transitions", media=[clip]).draft_after or {}
+    assert (draft["m"]["width"], draft["m"]["height"]) == canvas
+
+
 def test_an_edit_without_footage_is_a_text_reply_that_changes_nothing() -> None:
     script = plan("add a title", media=[])
     assert script.kind == "text"
