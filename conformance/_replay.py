@@ -361,14 +361,23 @@ def _body_bytes(response: RecordedResponse) -> tuple[bytes, dict[str, str]]:
 
 
 def replay_response(
-    recorded: RecordedResponse, request: httpx.Request, *, clock: Clock, scale: float
+    recorded: RecordedResponse,
+    request: httpx.Request,
+    *,
+    clock: Clock,
+    scale: float,
+    body: tuple[bytes, dict[str, str]] | None = None,
 ) -> httpx.Response:
-    """An ``httpx.Response`` for ``request`` that plays ``recorded`` back."""
+    """An ``httpx.Response`` for ``request`` that plays ``recorded`` back.
+
+    ``body`` is ``_body_bytes(recorded)`` when the caller already has it (the router encodes
+    each recorded body once, not on every play).
+    """
     headers = dict(recorded.headers)
     if recorded.events is not None:
         blocks = [(event.t, event.raw.encode()) for event in recorded.events]
     else:
-        data, extra = _body_bytes(recorded)
+        data, extra = body if body is not None else _body_bytes(recorded)
         headers.update(extra)
         if not recorded.cut:
             return httpx.Response(recorded.status, headers=headers, content=data, request=request)
@@ -424,6 +433,8 @@ class CassetteRouter(respx.MockRouter):
         for position, key in enumerate(self._keys):
             self._index.setdefault(key, deque()).append(position)
         self._last: dict[Key, int] = {}
+        # Each recorded body encoded once, on its first play (by interaction position).
+        self._bodies: dict[int, tuple[bytes, dict[str, str]]] = {}
         self.route(name="cassette").mock(side_effect=self._answer)
 
     @property
@@ -471,7 +482,10 @@ class CassetteRouter(respx.MockRouter):
             self.stats.replayed += 1
             self.log.append(LogEntry(live, position, "cassette", self.clock.now()))
             recorded = self._playable.interactions[position].response
-            return replay_response(recorded, request, clock=self.clock, scale=self.scale)
+            body = self._bodies.get(position)
+            if body is None:
+                body = self._bodies[position] = _body_bytes(recorded)
+            return replay_response(recorded, request, clock=self.clock, scale=self.scale, body=body)
         if self._recorder is not None and self._real is not None:
             self.stats.recorded += 1
             self.log.append(LogEntry(live, None, "live", self.clock.now()))
