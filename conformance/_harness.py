@@ -18,6 +18,7 @@ did in each turn (texts, noise, tool names, silent or not), read from the mock's
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import logging
 import pathlib
@@ -53,6 +54,7 @@ from ._scenarios import file_bytes
 __all__ = [
     "AdapterFactory",
     "ClientAdapter",
+    "IncrementalRun",
     "LogCapture",
     "journal_requests",
     "mock_config",
@@ -108,23 +110,28 @@ def mock_config(scenario: Scenario) -> MockConfig:
 def install_faults(server: MockServer, scenario: Scenario) -> None:
     """Add the scenario's faults to the mock, in order."""
     for fault in scenario.faults:
-        if fault.kind in SETTING_FAULTS:
-            continue  # a config setting, not a rule
-        method, path = REQUEST_KINDS[fault.target]
-        fields: dict[str, Any] = {"method": method, "path": path, "times": fault.times}
-        if fault.kind == "status":
-            fields["status"] = fault.status
-        elif fault.kind == "code":
-            fields["code"] = fault.code
-        elif fault.kind == "drop":
-            fields["drop"] = True
-        elif fault.kind == "cut":
-            fields["cut_after"] = fault.cut_after or 0
-        elif fault.kind == "stall":
-            fields["stall"] = True
-        if fault.retry_after is not None:
-            fields["retry_after"] = fault.retry_after
-        server.faults.add(**fields)
+        install_fault(server, fault)
+
+
+def install_fault(server: MockServer, fault: Fault) -> None:
+    """Add one fault to the mock (settings such as ``render_failed`` are not rules: skipped)."""
+    if fault.kind in SETTING_FAULTS:
+        return  # a config setting, not a rule
+    method, path = REQUEST_KINDS[fault.target]
+    fields: dict[str, Any] = {"method": method, "path": path, "times": fault.times}
+    if fault.kind == "status":
+        fields["status"] = fault.status
+    elif fault.kind == "code":
+        fields["code"] = fault.code
+    elif fault.kind == "drop":
+        fields["drop"] = True
+    elif fault.kind == "cut":
+        fields["cut_after"] = fault.cut_after or 0
+    elif fault.kind == "stall":
+        fields["stall"] = True
+    if fault.retry_after is not None:
+        fields["retry_after"] = fault.retry_after
+    server.faults.add(**fields)
 
 
 def materialise(step: Step, files_dir: pathlib.Path) -> Step:
@@ -189,6 +196,61 @@ class _Run:
         self.step_seq: list[int] = []  # the journal's seq when each step started
 
 
+class _Stepper:
+    """Plays user steps one at a time into a :class:`_Run` (a restart closes the adapter; the
+    next step makes a new one with the same config dir)."""
+
+    def __init__(
+        self,
+        factory: AdapterFactory,
+        *,
+        make_transport: Callable[[], httpx.BaseTransport],
+        clock: Clock,
+        env: dict[str, str],
+        workdir: pathlib.Path,
+        journal_seq: Callable[[], int],
+    ) -> None:
+        self.factory, self.make_transport, self.clock, self.env = (
+            factory,
+            make_transport,
+            clock,
+            env,
+        )
+        self.journal_seq = journal_seq
+        self.run = _Run()
+        self.config_dir, self.files_dir = workdir / "config", workdir / "files"
+        self.config_dir.mkdir(exist_ok=True)
+        self.files_dir.mkdir(exist_ok=True)
+        self.adapter: ClientAdapter | None = None
+
+    def step(self, step: Step) -> list[Shown]:
+        """Do one step; what it showed (also kept in the run)."""
+        run, index, start = self.run, len(self.run.step_times), self.clock.now()
+        run.step_seq.append(self.journal_seq())
+        shown: list[Shown] = []
+        if step.op == "restart":
+            self.close()
+        elif step.op == "wait":
+            self.clock.sleep(step.seconds or 0.0)
+        else:
+            if self.adapter is None:
+                env = dict(self.env)
+                self.adapter = self.factory(self.make_transport(), self.clock, env, self.config_dir)
+            try:
+                views = self.adapter.run_step(materialise(step, self.files_dir))
+                shown = [Shown(v.kind, v.text, index) for v in views]
+            except Exception as exc:  # the client let it escape: that is evidence
+                run.errors.append(f"step {index}: {type(exc).__name__}: {exc}")
+        run.shown += shown
+        run.step_times.append((start, self.clock.now()))
+        return shown
+
+    def close(self) -> None:
+        if self.adapter is not None:
+            _close(self.adapter, self.run)
+        self.adapter = None
+
+
 def _drive(
     scenario: Scenario,
     factory: AdapterFactory,
@@ -199,34 +261,20 @@ def _drive(
     workdir: pathlib.Path,
     journal_seq: Callable[[], int],
 ) -> _Run:
-    run = _Run()
-    config_dir, files_dir = workdir / "config", workdir / "files"
-    config_dir.mkdir(exist_ok=True)
-    files_dir.mkdir(exist_ok=True)
-    adapter: ClientAdapter | None = None
+    stepper = _Stepper(
+        factory,
+        make_transport=make_transport,
+        clock=clock,
+        env=env,
+        workdir=workdir,
+        journal_seq=journal_seq,
+    )
     try:
-        for index, step in enumerate(scenario.steps):
-            start = clock.now()
-            run.step_seq.append(journal_seq())
-            if step.op == "restart":
-                if adapter is not None:
-                    _close(adapter, run)
-                adapter = None
-            elif step.op == "wait":
-                clock.sleep(step.seconds or 0.0)
-            else:
-                if adapter is None:
-                    adapter = factory(make_transport(), clock, dict(env), config_dir)
-                try:
-                    views = adapter.run_step(materialise(step, files_dir))
-                    run.shown += [Shown(v.kind, v.text, index) for v in views]
-                except Exception as exc:  # the client let it escape: that is evidence
-                    run.errors.append(f"step {index}: {type(exc).__name__}: {exc}")
-            run.step_times.append((start, clock.now()))
+        for step in scenario.steps:
+            stepper.step(step)
     finally:
-        if adapter is not None:
-            _close(adapter, run)
-    return run
+        stepper.close()
+    return stepper.run
 
 
 def _close(adapter: ClientAdapter, run: _Run) -> None:
@@ -392,6 +440,13 @@ def _run_on(
         finally:
             for transport in transports:
                 transport.close()
+    return _observe(server, run, capture, user_token, backend)
+
+
+def _observe(
+    server: MockServer, run: _Run, capture: LogCapture, secrets: tuple[str, ...], backend: str
+) -> Observation:
+    """The observation of a run so far, from the mock's journal and state."""
     requests = journal_requests(server.journal.entries(), run.step_seq)
     return Observation(
         requests=requests,
@@ -399,10 +454,87 @@ def _run_on(
         logs=tuple(capture.lines),
         errors=tuple(run.errors),
         turns=turn_records(server),
-        secrets=_secrets(requests, user_token),
+        secrets=_secrets(requests, secrets),
         step_times=tuple(run.step_times),
         backend=backend,
     )
+
+
+class IncrementalRun:
+    """One long-lived client against one in-process mock, a step or a fault at a time, with the
+    observation so far available after each (what a stateful test judges the rules on).
+
+    The mock and the client share one :class:`~nemokit.VirtualClock`. :attr:`scenario` is the
+    run so far (the steps done and the faults added, in order), so the rules are judged exactly
+    as for a whole scenario. ``user_token`` runs the client with a ``NEMO_TOKEN`` issued
+    beforehand. Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        factory: AdapterFactory,
+        server: ServerVariant | None = None,
+        *,
+        user_token: bool = False,
+    ) -> None:
+        variant = server or ServerVariant()
+        self.scenario = Scenario(variant, (), (), "user" if user_token else "anonymous")
+        self.clock = VirtualClock()
+        self.server = MockServer(mock_config(self.scenario), self.clock)
+        env = {contract.ENV_API_URL: IN_PROCESS_URL}
+        self._secrets = _user_token(self.server, self.scenario, env)
+        self._transports: list[httpx.BaseTransport] = []
+        self._stack = contextlib.ExitStack()
+        self._capture = self._stack.enter_context(LogCapture().installed())
+        tmp = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="nemo-conformance-"))
+        self._stepper = _Stepper(
+            factory,
+            make_transport=self._transport,
+            clock=self.clock,
+            env=env,
+            workdir=pathlib.Path(tmp),
+            journal_seq=self._journal_seq,
+        )
+
+    def _transport(self) -> httpx.BaseTransport:
+        self._transports.append(StreamingTransport(self.server.app))
+        return self._transports[-1]
+
+    def _journal_seq(self) -> int:
+        last = self.server.journal.last()
+        return last.seq if last is not None else 0
+
+    def step(self, step: Step) -> list[Shown]:
+        """Do one user step; what the client showed for it."""
+        self.scenario = dataclasses.replace(self.scenario, steps=(*self.scenario.steps, step))
+        return self._stepper.step(step)
+
+    def add_fault(self, fault: Fault) -> None:
+        """Add a per-request fault (not a setting such as ``long``) for the requests to come."""
+        if fault.kind in SETTING_FAULTS:
+            raise ValueError(f"{fault.kind!r} is a mock setting for a whole run, not a fault rule")
+        install_fault(self.server, fault)
+        self.scenario = dataclasses.replace(self.scenario, faults=(*self.scenario.faults, fault))
+
+    def observation(self) -> Observation:
+        """Everything seen so far (requests, views, logs, turns), as the rules judge it."""
+        return _observe(self.server, self._stepper.run, self._capture, self._secrets, "mock")
+
+    def close(self) -> None:
+        """Close the client, its transports and the log capture (idempotent)."""
+        try:
+            self._stepper.close()
+        finally:
+            for transport in self._transports:
+                transport.close()
+            self._transports.clear()
+            self._stack.close()
+
+    def __enter__(self) -> IncrementalRun:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _user_token(server: MockServer, scenario: Scenario, env: dict[str, str]) -> tuple[str, ...]:
