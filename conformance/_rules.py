@@ -340,14 +340,21 @@ def _long(scenario: Scenario) -> bool:
 
 
 def _turn_request(obs: Observation, turn_start: float, message: str) -> Request | None:
-    return next(
-        (
-            r
-            for r in obs.of_kind("run_sse")
-            if abs(r.time - turn_start) < _EPS and r.message == message and r.status == 200
-        ),
-        None,
-    )
+    """The ``/run_sse`` request that started a turn: the last one carrying its message that
+    arrived no later than the turn began. (On a live mock the turn starts a moment after the
+    request is journaled, and at time scale 1000 a moment is many virtual seconds.)"""
+    started = [
+        r
+        for r in obs.of_kind("run_sse")
+        if r.message == message and r.status == 200 and r.time <= turn_start + _EPS
+    ]
+    return started[-1] if started else None
+
+
+def _turn_of(obs: Observation, r: Request) -> TurnRecord | None:
+    """The turn that the ``/run_sse`` request ``r`` started, if the mock played one."""
+    turns = [t for t in obs.turns if t.start >= r.time - _EPS and (r.message in (None, t.message))]
+    return min(turns, key=lambda t: t.start) if turns else None
 
 
 def _complete_turns(scenario: Scenario, obs: Observation) -> Iterable[tuple[Request, TurnRecord]]:
@@ -505,7 +512,7 @@ def s7(scenario: Scenario, obs: Observation) -> list[Violation]:
         # A cut stream (events then a break); a dropped exchange never started a stream.
         if r.fault is None or kinds.get(r.fault) != "cut":
             continue
-        turn = next((t for t in obs.turns if abs(t.start - r.time) < _EPS), None)
+        turn = _turn_of(obs, r)
         fetches = _same_step_after(obs, r, "state")
         landed = [
             i for i, f in enumerate(fetches) if turn and turn.changed and f.time >= turn.applied_at
