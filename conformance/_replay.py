@@ -73,6 +73,7 @@ from ._record import (
     BodySink,
     Recorder,
     RecordingTransport,
+    capture_body,
     capture_request,
 )
 from ._redact import Redactor
@@ -162,17 +163,79 @@ class ReplayStats:
 
 
 @dataclass(frozen=True, slots=True)
+class _Sent:
+    """What a request carried, kept as sent (immutable pieces) until the log is read."""
+
+    method: str
+    url: httpx.URL
+    headers: list[tuple[bytes, bytes]]
+    content: bytes
+
+    def capture(self) -> RecordedRequest:
+        request = httpx.Request(self.method, self.url, headers=self.headers, content=self.content)
+        return live_request(request)
+
+
 class LogEntry:
     """One request the router answered: what came (secrets as ``<TOKEN>``), and from where.
 
     ``index`` is the cassette interaction that answered (``None`` for a live or missed request),
     ``source`` is ``"cassette"``, ``"live"`` or ``"miss"``, ``at`` the clock's time.
+
+    ``request`` is captured (and its secrets replaced) when first read, not when the request is
+    answered: replay does not need the headers to match, so a test that never reads the log
+    does not pay for redacting them.
     """
 
-    request: RecordedRequest
-    index: int | None
-    source: Literal["cassette", "live", "miss"]
-    at: float
+    __slots__ = ("_at", "_index", "_request", "_sent", "_source")
+
+    def __init__(
+        self,
+        request: RecordedRequest | _Sent,
+        index: int | None,
+        source: Literal["cassette", "live", "miss"],
+        at: float,
+    ) -> None:
+        self._request: RecordedRequest | None = None
+        self._sent: _Sent | None = None
+        if isinstance(request, _Sent):
+            self._sent = request
+        else:
+            self._request = request
+        self._index, self._source, self._at = index, source, at
+
+    @property
+    def request(self) -> RecordedRequest:
+        if self._request is None:
+            assert self._sent is not None
+            self._request, self._sent = self._sent.capture(), None
+        return self._request
+
+    @property
+    def index(self) -> int | None:
+        return self._index
+
+    @property
+    def source(self) -> Literal["cassette", "live", "miss"]:
+        return self._source
+
+    @property
+    def at(self) -> float:
+        return self._at
+
+    def _fields(self) -> tuple[RecordedRequest, int | None, str, float]:
+        return (self.request, self._index, self._source, self._at)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LogEntry) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # like the dataclass it was: holds dicts
+
+    def __repr__(self) -> str:
+        return (
+            f"LogEntry(request={self.request!r}, index={self._index!r}, "
+            f"source={self._source!r}, at={self._at!r})"
+        )
 
 
 # --- the index ----------------------------------------------------------------------------------
@@ -213,6 +276,31 @@ def _fingerprint(request: RecordedRequest) -> str:
                   p.content_type, p.size, p.sha256) for p in body.parts]  # fmt: skip
         return "multipart:" + json.dumps(parts)
     return ""
+
+
+def _matched(request: httpx.Request) -> RecordedRequest:
+    """The parts of a live request that make its key, redacted exactly as ``live_request`` does.
+
+    Headers are not part of the key, so they are left out (redacting them was most of the cost
+    of a replayed request); the query is parsed only when there is one.
+    """
+    query: dict[str, list[str]] = {}
+    if request.url.query:
+        for key, value in request.url.params.multi_items():
+            query.setdefault(_MATCHING.text(key), []).append(_MATCHING.text(value))
+    content, body = request.content, None
+    if content:
+        sink = BodySink()
+        sink.feed(content)
+        body = capture_body(sink, request.headers.get("content-type"), _MATCHING)
+    return RecordedRequest(
+        request.method.upper(), _MATCHING.text(request.url.path), query, body=body
+    )
+
+
+def _sent(request: httpx.Request) -> _Sent:
+    # The headers are copied (an auth flow may change them before sending the request again).
+    return _Sent(request.method, request.url, request.headers.raw, request.content)
 
 
 def live_request(request: httpx.Request) -> RecordedRequest:
@@ -474,13 +562,12 @@ class CassetteRouter(respx.MockRouter):
         return response
 
     def _answer(self, request: httpx.Request) -> Any:
-        live = live_request(request)
-        key = request_key(live)
+        key = request_key(_matched(request))
         self.stats.requests += 1
         position = self._take(key)
         if position is not None:
             self.stats.replayed += 1
-            self.log.append(LogEntry(live, position, "cassette", self.clock.now()))
+            self.log.append(LogEntry(_sent(request), position, "cassette", self.clock.now()))
             recorded = self._playable.interactions[position].response
             body = self._bodies.get(position)
             if body is None:
@@ -488,8 +575,9 @@ class CassetteRouter(respx.MockRouter):
             return replay_response(recorded, request, clock=self.clock, scale=self.scale, body=body)
         if self._recorder is not None and self._real is not None:
             self.stats.recorded += 1
-            self.log.append(LogEntry(live, None, "live", self.clock.now()))
+            self.log.append(LogEntry(_sent(request), None, "live", self.clock.now()))
             return self._send_live(self._recorder, self._real, request)
+        live = live_request(request)
         miss = self._miss(live, key)
         self.stats.misses += 1
         self.misses.append(miss)
