@@ -31,15 +31,6 @@ from nemokit._client import Nemo
 from nemokit._clock import Clock
 from nemokit._conversation import Conversation
 from nemokit._views import (
-    Changes,
-    CreditsView,
-    Notice,
-    Problem,
-    Progress,
-    ProjectLink,
-    Reply,
-    Tracks,
-    Uploaded,
     VideoReady,
     View,
 )
@@ -49,27 +40,13 @@ from ._model import Shown, Step
 
 __all__ = ["NemokitAdapter", "load_factory", "nemokit_factory", "shown_of"]
 
-_KINDS: tuple[tuple[type[View], str], ...] = (
-    (Notice, "notice"),
-    (Reply, "reply"),
-    (Progress, "progress"),
-    (Changes, "changes"),
-    (Tracks, "tracks"),
-    (CreditsView, "credits"),
-    (Uploaded, "uploaded"),
-    (VideoReady, "video_ready"),
-    (ProjectLink, "project_link"),
-    (Problem, "problem"),
-)
-
 
 def shown_of(view: View) -> Shown:
-    """A nemokit view as a :class:`Shown` (its kind by class, its text)."""
-    kind = next((name for cls, name in _KINDS if isinstance(view, cls)), "notice")
+    """A nemokit view as a :class:`Shown` (its kind and its text)."""
     text = view.text
     if isinstance(view, VideoReady) and view.project_url:
         text = f"{text} {view.project_url}"
-    return Shown(kind, text)
+    return Shown(view.kind, text)
 
 
 class NemokitAdapter:

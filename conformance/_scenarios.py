@@ -27,7 +27,7 @@ from typing import Any, Literal
 import httpx
 
 from nemokit._clock import Clock, VirtualClock
-from nemokit._views import CreditsView, ProjectLink, VideoReady, View
+from nemokit._views import View
 
 from ._cassette import Cassette
 from ._redact import Redactor
@@ -234,13 +234,10 @@ def _is_url(name: str) -> bool:
 
 # --- running the steps --------------------------------------------------------------------------
 
-_KINDS = {CreditsView: "credits", VideoReady: "video_ready", ProjectLink: "project_link"}
-
 
 def view_record(view: View, redactor: Redactor | None = None) -> dict[str, str]:
     """``{kind, text}`` of a view (``kind`` as in ``Shown``), its text through ``redactor``."""
-    kind = _KINDS.get(type(view), type(view).__name__.lower())
-    return {"kind": kind, "text": redactor.text(view.text) if redactor else view.text}
+    return {"kind": view.kind, "text": redactor.text(view.text) if redactor else view.text}
 
 
 def run_steps(

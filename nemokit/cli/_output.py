@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +49,7 @@ _STYLES: dict[type[View], str] = {
 
 def kind_of(view: View) -> str:
     """``Reply`` → ``reply``, ``CreditsView`` → ``credits``, ``VideoReady`` → ``video_ready``."""
-    name = type(view).__name__.removesuffix("View") or "view"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return view.kind
 
 
 def _clean(value: Any) -> Any:
