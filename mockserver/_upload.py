@@ -46,11 +46,22 @@ _FIELD = "files"
 _FIELD_LIMIT = 64 * 1024
 
 
+#: The longest file name accepted, in characters (what common file systems allow).
+MAX_FILENAME = 255
+
+
 def sanitize_filename(name: str) -> str:
-    """The base name of ``name``: no directories, drive letters, NULs or dot-only names."""
+    """The base name of ``name``: no directories, drive letters, NULs or dot-only names.
+
+    A base name longer than :data:`MAX_FILENAME` is refused with a 400 naming the limit.
+    """
     cleaned = name.replace("\x00", "").replace("\\", "/")
     base = posixpath.basename(cleaned.rstrip("/")).strip()
     base = base.split(":")[-1] if ":" in base else base
+    if len(base) > MAX_FILENAME:
+        raise bad_request(
+            f"file name too long: {len(base)} characters (at most {MAX_FILENAME}): {base[:40]!r}..."
+        )
     return base if base.strip(".") else "upload"
 
 

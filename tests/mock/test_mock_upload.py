@@ -135,6 +135,19 @@ def test_path_tricks_in_a_multipart_filename_are_sanitised() -> None:
     assert response.json()["data"]["files"][0]["filename"] == "clip.mp4"
 
 
+def test_a_file_name_longer_than_255_characters_is_refused_clearly() -> None:
+    api = Api()
+    token, sid = api.user()
+    response = api.upload(token, sid, ("a" * 300 + ".mp4", b"abc"))
+    body = response.json()
+    assert body["code"] == 400
+    assert "file name too long" in body["message"]
+    assert "255" in body["message"]
+    assert len(body["message"]) < 200
+    ok = api.upload(token, sid, ("a" * 251 + ".mp4", b"abc"))
+    assert ok.json()["code"] == 0
+
+
 def test_url_upload_is_accepted_as_json() -> None:
     api = Api()
     token, sid = api.user()
