@@ -79,6 +79,7 @@ from ._record import (
 from ._redact import Redactor
 
 __all__ = [
+    "LOG_CAP",
     "CassetteMiss",
     "CassetteRouter",
     "LogEntry",
@@ -87,6 +88,9 @@ __all__ = [
     "build_router",
     "request_key",
 ]
+
+#: How many entries ``router.log`` keeps by default (the most recent; like the mock's journal).
+LOG_CAP = 10_000
 
 Key: TypeAlias = tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...], str]
 Timing: TypeAlias = Literal["instant", "recorded"] | float
@@ -494,6 +498,9 @@ class CassetteRouter(respx.MockRouter):
 
     ``stats``, ``log`` and ``misses`` say what happened; ``cassette`` is the cassette as it now
     stands (with anything recorded); :meth:`save` writes it when something was recorded.
+
+    ``log`` keeps the last ``log_cap`` entries (:data:`LOG_CAP` by default; ``stats.requests``
+    counts them all): a router replaying for a long-lived process must not grow without end.
     """
 
     def __init__(
@@ -507,13 +514,16 @@ class CassetteRouter(respx.MockRouter):
         clock: Clock | None = None,
         scale: float = 0.0,
         allow_playback_repeats: bool = False,
+        log_cap: int = LOG_CAP,
     ) -> None:
+        if log_cap < 1:
+            raise ConfigurationError(f"log_cap must be at least 1, got {log_cap}")
         super().__init__(assert_all_called=False, assert_all_mocked=True)
         self.source, self.mode = source, mode
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.scale, self.allow_playback_repeats = scale, allow_playback_repeats
         self.stats = ReplayStats()
-        self.log: list[LogEntry] = []
+        self.log: deque[LogEntry] = deque(maxlen=log_cap)
         self.misses: list[CassetteMiss] = []
         self._playable, self._recorder, self._real = playable, recorder, real
         self._keys = [request_key(i.request) for i in playable.interactions]
@@ -629,12 +639,14 @@ def build_router(
     clock: Clock | None = None,
     redactor: Redactor | None = None,
     allow_playback_repeats: bool = False,
+    log_cap: int = LOG_CAP,
 ) -> CassetteRouter:
     """A router that replays ``cassette`` (a path or a loaded :class:`Cassette`).
 
     ``real`` is the transport that record modes send to (the mock, or the real API); ``clock``
     paces recorded timing and stamps the log and new recordings; ``redactor`` cleans what is
-    recorded (by default a new one that continues the cassette's placeholder numbers).
+    recorded (by default a new one that continues the cassette's placeholder numbers);
+    ``log_cap`` bounds ``router.log`` (the most recent entries are kept).
     """
     mode, scale = RecordMode.parse(mode), _scale(timing)
     loaded, path, source = _open(cassette, mode)
@@ -642,7 +654,8 @@ def build_router(
         if loaded is None:
             raise CassetteError("no such cassette (record mode 'none' only replays)", file=source)
         return CassetteRouter(loaded, source=source, mode=mode, clock=clock, scale=scale,
-                              allow_playback_repeats=allow_playback_repeats)  # fmt: skip
+                              allow_playback_repeats=allow_playback_repeats,
+                              log_cap=log_cap)  # fmt: skip
     if real is None:
         raise ConfigurationError(f"record mode {mode.value!r} needs a real transport (real=...)")
     fresh = Cassette(recorded_with=_version())
@@ -651,7 +664,7 @@ def build_router(
     recorder = Recorder(base, path=path, clock=clock, redactor=redactor)
     return CassetteRouter(
         playable, source=source, mode=mode, recorder=recorder, real=real, clock=clock,
-        scale=scale, allow_playback_repeats=allow_playback_repeats,
+        scale=scale, allow_playback_repeats=allow_playback_repeats, log_cap=log_cap,
     )  # fmt: skip
 
 

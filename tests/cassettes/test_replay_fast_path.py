@@ -91,6 +91,20 @@ def test_the_log_captures_each_request_as_sent_and_redacted_when_read() -> None:
     assert entry.request is router.log[0].request  # captured once, then kept
 
 
+def test_the_log_keeps_the_last_log_cap_entries_and_stats_count_them_all() -> None:
+    router = build_router(_cassette(5), log_cap=3)
+    client = httpx.Client(transport=httpx.MockTransport(router.handler))
+    for i in range(5):
+        client.get(f"http://h/s/{i}")
+    assert [entry.index for entry in router.log] == [2, 3, 4]
+    assert router.stats.requests == router.stats.replayed == 5
+
+
+def test_a_log_cap_below_one_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match="log_cap"):
+        build_router(_cassette(1), log_cap=0)
+
+
 def test_a_sync_handler_recording_through_an_async_transport_says_what_to_use() -> None:
     class AsyncOnly(httpx.AsyncBaseTransport):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
