@@ -3,7 +3,8 @@
 :func:`conformance_machine` builds a hypothesis ``RuleBasedStateMachine`` for a client (any
 adapter factory, see :mod:`conformance._adapter`). Each example starts ONE client against ONE
 in-process mock sharing a :class:`~nemokit.VirtualClock` (:class:`~conformance._harness.
-IncrementalRun`), then applies a sequence of
+IncrementalRun`), opens with an upload (or a greeting, or a credits check), then applies a
+sequence of
 
 - user actions: upload a clip, an edit request, a routing keyword (English or Chinese),
   export, credits, status;
@@ -34,7 +35,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from ._adapter import nemokit_factory
 from ._harness import AdapterFactory, IncrementalRun
@@ -76,6 +83,14 @@ def conformance_machine(
             self.run.close()
 
         # --- user actions ---------------------------------------------------------------------
+
+        @initialize(first=st.sampled_from(("upload", "hello", "credits")))
+        def begin(self, first: str) -> None:
+            # Most sessions start with footage, so that edits do work (tool calls, changes).
+            if first == "upload":
+                self.run.step(Step("upload", files=(CLIPS[0],)))
+            else:
+                self.run.step(Step("say", first))
 
         @rule(name=st.sampled_from(CLIPS))
         def upload(self, name: str) -> None:
