@@ -54,6 +54,7 @@ from typing import Any, Literal, TypeAlias
 import httpx
 import respx
 
+from nemokit import contract
 from nemokit._clock import Clock, SystemClock
 from nemokit._errors import ConfigurationError
 
@@ -245,13 +246,23 @@ class LogEntry:
 # --- the index ----------------------------------------------------------------------------------
 
 _MATCHING = Redactor.for_matching()
+#: The prefixes of the secrets the matching redactor finds by pattern (tokens, claim tokens,
+#: user ids); ``test_replay_fast_path`` checks this against ``KINDS``.
+_SECRET_PREFIXES = (contract.TOKEN_PREFIX, contract.CLAIM_TOKEN_PREFIX, contract.USER_ID_PREFIX)
 #: Render ids are made by the client (wall time and a random suffix in nemokit's ``Core``), so
 #: they legitimately differ between a recording and its replay: matched as one kind, like secrets.
 _RENDER_ID = re.compile(r"(?<![A-Za-z0-9_])render_[A-Za-z0-9_\-]+")
 
 
+#: Text without any of these is its own generic form: every secret pattern of the matching
+#: redactor starts with one of the prefixes, every placeholder with "<", a render id "render_".
+_MARKERS = re.compile("|".join(re.escape(marker) for marker in (*_SECRET_PREFIXES, "<", "render_")))
+
+
 def _generic(text: str) -> str:
     """``text`` as the index sees it: secrets, placeholders and render ids as bare kinds."""
+    if _MARKERS.search(text) is None:
+        return text  # the common path: nothing to replace, and no regex substitution run
     return _RENDER_ID.sub("<RENDER_ID>", _MATCHING.text(text))
 
 
@@ -297,9 +308,8 @@ def _matched(request: httpx.Request) -> RecordedRequest:
         sink = BodySink()
         sink.feed(content)
         body = capture_body(sink, request.headers.get("content-type"), _MATCHING)
-    return RecordedRequest(
-        request.method.upper(), _MATCHING.text(request.url.path), query, body=body
-    )
+    # The path is left as sent: request_key redacts it (``_generic``), and redacting is idempotent.
+    return RecordedRequest(request.method.upper(), request.url.path, query, body=body)
 
 
 def _sent(request: httpx.Request) -> _Sent:
@@ -453,23 +463,14 @@ def _body_bytes(response: RecordedResponse) -> tuple[bytes, dict[str, str]]:
 
 
 def replay_response(
-    recorded: RecordedResponse,
-    request: httpx.Request,
-    *,
-    clock: Clock,
-    scale: float,
-    body: tuple[bytes, dict[str, str]] | None = None,
+    recorded: RecordedResponse, request: httpx.Request, *, clock: Clock, scale: float
 ) -> httpx.Response:
-    """An ``httpx.Response`` for ``request`` that plays ``recorded`` back.
-
-    ``body`` is ``_body_bytes(recorded)`` when the caller already has it (the router encodes
-    each recorded body once, not on every play).
-    """
+    """An ``httpx.Response`` for ``request`` that plays ``recorded`` back."""
     headers = dict(recorded.headers)
     if recorded.events is not None:
         blocks = [(event.t, event.raw.encode()) for event in recorded.events]
     else:
-        data, extra = body if body is not None else _body_bytes(recorded)
+        data, extra = _body_bytes(recorded)
         headers.update(extra)
         if not recorded.cut:
             return httpx.Response(recorded.status, headers=headers, content=data, request=request)
@@ -531,8 +532,9 @@ class CassetteRouter(respx.MockRouter):
         for position, key in enumerate(self._keys):
             self._index.setdefault(key, deque()).append(position)
         self._last: dict[Key, int] = {}
-        # Each recorded body encoded once, on its first play (by interaction position).
-        self._bodies: dict[int, tuple[bytes, dict[str, str]]] = {}
+        # Each plain (not streamed) recorded response built once, on its first play, and
+        # copied for every play after: encoding the body and the headers is not redone.
+        self._plain: dict[int, httpx.Response] = {}
         self.route(name="cassette").mock(side_effect=self._answer)
 
     @property
@@ -578,11 +580,7 @@ class CassetteRouter(respx.MockRouter):
         if position is not None:
             self.stats.replayed += 1
             self.log.append(LogEntry(_sent(request), position, "cassette", self.clock.now()))
-            recorded = self._playable.interactions[position].response
-            body = self._bodies.get(position)
-            if body is None:
-                body = self._bodies[position] = _body_bytes(recorded)
-            return replay_response(recorded, request, clock=self.clock, scale=self.scale, body=body)
+            return self._replay(position, request)
         if self._recorder is not None and self._real is not None:
             self.stats.recorded += 1
             self.log.append(LogEntry(_sent(request), None, "live", self.clock.now()))
@@ -593,6 +591,25 @@ class CassetteRouter(respx.MockRouter):
         self.misses.append(miss)
         self.log.append(LogEntry(live, None, "miss", self.clock.now()))
         raise miss
+
+    def _replay(self, position: int, request: httpx.Request) -> httpx.Response:
+        """Play interaction ``position`` back for ``request``."""
+        template = self._plain.get(position)
+        if template is None:
+            recorded = self._playable.interactions[position].response
+            if recorded.events is not None or recorded.cut:
+                return replay_response(recorded, request, clock=self.clock, scale=self.scale)
+            data, extra = _body_bytes(recorded)
+            headers = {**recorded.headers, **extra}
+            template = self._plain[position] = httpx.Response(
+                recorded.status, headers=headers, content=data
+            )
+        # As respx clones a route's fixed response: the same (immutable) bytes, copied headers.
+        response = httpx.Response(
+            template.status_code, headers=template.headers, stream=template.stream, request=request
+        )
+        response.read()
+        return response
 
     def _take(self, key: Key) -> int | None:
         """The next recorded answer for ``key``: one dictionary probe, one candidate examined."""
