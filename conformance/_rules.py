@@ -334,6 +334,12 @@ def _faults_by_id(scenario: Scenario) -> dict[str, str]:
     return {i: f.kind for i, f in _faults_of(scenario).items()}
 
 
+def _stream_started(r: Request) -> bool:
+    """Whether a ``/run_sse`` answer was a stream: a refusal (out of credits, 1001, 1002…) is a
+    JSON envelope, even when a stream fault was waiting for that request."""
+    return r.status == 200 and r.code in (None, 0)
+
+
 def _long(scenario: Scenario) -> bool:
     """Whether every turn of the run is a ``long`` one (the mock's slow-turn setting)."""
     return any(f.kind == "long" for f in scenario.faults)
@@ -421,7 +427,7 @@ def s4(scenario: Scenario, obs: Observation) -> list[Violation]:
     kinds = _faults_by_id(scenario)
     out = []
     for r in obs.of_kind("run_sse"):
-        if r.fault is None or kinds.get(r.fault) != "stall":
+        if r.fault is None or kinds.get(r.fault) != "stall" or not _stream_started(r):
             continue
         later = [x.time for x in _same_step_after(obs, r)]
         step_end = obs.step_times[r.step][1] if 0 <= r.step < len(obs.step_times) else r.time
@@ -510,7 +516,7 @@ def s7(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
     for r in obs.of_kind("run_sse"):
         # A cut stream (events then a break); a dropped exchange never started a stream.
-        if r.fault is None or kinds.get(r.fault) != "cut":
+        if r.fault is None or kinds.get(r.fault) != "cut" or not _stream_started(r):
             continue
         turn = _turn_of(obs, r)
         fetches = _same_step_after(obs, r, "state")
@@ -627,7 +633,7 @@ def s10(scenario: Scenario, obs: Observation) -> list[Violation]:
     # stream's end (20 minutes) is still far past.
     late = limit + beat + 3 * beat
     for r in obs.of_kind("run_sse"):
-        if r.status != 200 or r.code not in (None, 0) or r.fault or r.error:
+        if not _stream_started(r) or r.fault or r.error:
             continue  # refused or broken: not a long stream
         later = _same_step_after(obs, r)
         step_end = obs.step_times[r.step][1] if 0 <= r.step < len(obs.step_times) else r.time

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance._adapter import nemokit_factory
 from conformance._broken import BROKEN_CLIENTS
 from conformance._harness import IncrementalRun
 from conformance._model import Fault, ServerVariant, Step
@@ -66,3 +67,20 @@ def test_a_setting_is_not_a_fault_rule() -> None:
         pytest.raises(ValueError, match="setting"),
     ):
         run.add_fault(Fault("run_sse", "long"))
+
+
+def test_a_refused_message_is_not_judged_as_a_cut_stream() -> None:
+    """Found by the machine: out of credits, a message is refused (code 2001) and uses up the
+    waiting cut fault; no stream started, so S7 (recovery) has nothing to judge."""
+    with IncrementalRun(nemokit_factory, ServerVariant(silent_rate=0.0)) as run:
+        run.step(Step("upload", files=("clip.mp4",)))
+        for _ in range(40):
+            run.step(Step("say", "trim the pauses"))
+            if run.observation().of_kind("run_sse")[-1].code == 2001:
+                break
+        run.add_fault(Fault("run_sse", "cut", cut_after=2))
+        run.step(Step("say", "add transitions"))
+        observation = run.observation()
+        refused = observation.of_kind("run_sse")[-1]
+        assert (refused.code, refused.fault) == (2001, "fault_1")
+        assert [v for r in RULES for v in r.check(run.scenario, observation)] == []
