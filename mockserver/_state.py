@@ -229,7 +229,8 @@ class MockState:
         with self._lock:
             now = self.now()
             index = len(session.turns)
-            script = plan(message, self.draft(session), copy.deepcopy(session.uploads), index)
+            # The agent copies the draft it is given before editing: no copy needed here.
+            script = plan(message, self._latest(session), copy.deepcopy(session.uploads), index)
             available = self.credits(account).available
             if available <= 0 or available < script.cost:
                 raise ApiError(
@@ -244,7 +245,15 @@ class MockState:
     # --- drafts and state ---------------------------------------------------------------------
 
     def draft(self, session: Session) -> dict[str, Any]:
-        """The session's draft now: the latest landed turn edit or post-production step."""
+        """The session's draft now (a copy: the caller may change it)."""
+        return copy.deepcopy(self._latest(session))
+
+    def _latest(self, session: Session) -> dict[str, Any]:
+        """The session's draft now: the latest landed turn edit or post-production step.
+
+        The stored object itself, shared: read it, serialise it, never change it (drafts are
+        replaced whole when a turn lands, never edited in place).
+        """
         now = self.now()
         with self._lock:
             latest = session.base_draft
@@ -256,17 +265,21 @@ class MockState:
             ]
             if landed:
                 latest = max(landed, key=lambda e: (e[0], e[1]))[2]
-            return copy.deepcopy(latest)
+            return latest
 
     def add_uploads(self, session: Session, files: Sequence[Mapping[str, Any]]) -> None:
         with self._lock:
             session.uploads.extend(dict(f) for f in files)
 
     def state_of(self, session: Session) -> dict[str, Any]:
-        """The ``/latest`` state body: the draft now and what surrounds it."""
+        """The ``/latest`` state body: the draft now and what surrounds it.
+
+        For serialising only: the draft and the upload records in it are the stored objects,
+        not copies (a deep copy per read was ~15 % of a state fetch), so nothing may change them.
+        """
         now = self.now()
         with self._lock:
-            draft = self.draft(session)
+            draft = self._latest(session)
             found = draft.get("m")
             meta: dict[str, Any] = found if isinstance(found, dict) else {}
             generated = [
@@ -279,7 +292,8 @@ class MockState:
                 "task_id": session.task_id,
                 "task_name": session.task_name,
                 "state": {
-                    "video_infos": copy.deepcopy(session.uploads),
+                    # A new list (uploads may be added meanwhile); the records are never changed.
+                    "video_infos": list(session.uploads),
                     "draft": draft,
                     "canvas_config": {
                         "width": meta.get("width", 1920),
