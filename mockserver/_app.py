@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from starlette.applications import Starlette
@@ -304,7 +305,22 @@ def _watch(send: Send, entry: JournalEntry | None) -> Send:
     return watched
 
 
+#: How the mock's own JSON bodies start (Starlette's compact rendering): the contract code read
+#: from the first bytes, without decoding a body that may hold a whole draft.
+_CODE_PREFIX = re.compile(rb'\{"code":(-?[0-9]{1,9})[,}]')
+_SUCCESS_PREFIX = re.compile(rb'\{"success":true[,}]')
+
+
 def _code_of(body: bytes) -> int | None:
+    """The contract code of a JSON body: ``code`` when an integer, else 0 for ``success: true``."""
+    # The shortcut holds only when the key appears once (a later duplicate would win in a full
+    # parse); anything else (a fault rule's own body, other spacing) is parsed whole.
+    if body.endswith(b"}"):
+        found = _CODE_PREFIX.match(body)
+        if found is not None and body.count(b'"code"') == 1:
+            return int(found.group(1))
+        if _SUCCESS_PREFIX.match(body) and b'"code"' not in body and body.count(b'"success"') == 1:
+            return 0
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
