@@ -169,7 +169,7 @@ class _Instrument:
             method=scope["method"],
             path=path,
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            headers=scope["headers"],  # copied as they are; decoded when the journal is read
             client=(scope.get("client") or (None,))[0],
         )
         scope["mock.entry"] = entry

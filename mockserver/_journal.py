@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["BODY_TEXT_CAP", "Journal", "JournalEntry"]
 
@@ -23,14 +24,18 @@ BODY_TEXT_CAP = 64 * 1024
 
 @dataclass(slots=True)
 class JournalEntry:
-    """One request. ``time`` is the virtual time it arrived; the rest fills in as it proceeds."""
+    """One request. ``time`` is the virtual time it arrived; the rest fills in as it proceeds.
+
+    ``raw_headers`` are the header pairs as received (bytes); ``headers`` gives them as text,
+    decoded when first read rather than on every request.
+    """
 
     seq: int
     time: float
     method: str
     path: str
     query: str
-    headers: list[tuple[str, str]] = field(repr=False)
+    raw_headers: list[tuple[bytes, bytes]] = field(repr=False)
     client: str | None
     body: Any = field(default=None, repr=False)
     body_kind: str = "none"  # none | json | text | multipart | truncated
@@ -40,6 +45,16 @@ class JournalEntry:
     fault: str | None = None
     error: str | None = None
     completed: bool = False
+    _decoded: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers as received, in order and with duplicates, as (name, value) text."""
+        if self._decoded is None:
+            self._decoded = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers
+            ]
+        return self._decoded
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``None``."""
@@ -64,6 +79,14 @@ class JournalEntry:
             "error": self.error,
             "completed": self.completed,
         }
+
+
+def _raw_pairs(
+    headers: Sequence[tuple[bytes, bytes]] | Sequence[tuple[str, str]],
+) -> list[tuple[bytes, bytes]]:
+    if not headers or isinstance(headers[0][0], bytes):
+        return list(cast("Sequence[tuple[bytes, bytes]]", headers))  # one C-level copy
+    return [(str(k).encode("latin-1"), str(v).encode("latin-1")) for k, v in headers]
 
 
 class Journal:
@@ -95,13 +118,18 @@ class Journal:
         method: str,
         path: str,
         query: str,
-        headers: list[tuple[str, str]],
+        headers: Sequence[tuple[bytes, bytes]] | Sequence[tuple[str, str]],
         client: str | None,
     ) -> JournalEntry:
-        """A new entry for a request that has just arrived."""
+        """A new entry for a request that has just arrived.
+
+        ``headers`` as received: the ASGI scope's bytes pairs (kept as they are; decoded when
+        read), or text pairs (encoded as latin-1, as HTTP headers are).
+        """
+        raw = _raw_pairs(headers)
         with self._lock:
             self._seq += 1
-            entry = JournalEntry(self._seq, time, method, path, query, headers, client)
+            entry = JournalEntry(self._seq, time, method, path, query, raw, client)
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
             self._entries.append(entry)

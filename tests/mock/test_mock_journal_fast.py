@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
 from mockserver._app import _code_of
+from mockserver._journal import Journal
 from nemokit import contract
 
 _values = st.recursive(
@@ -63,3 +64,27 @@ def test_the_journal_notes_the_code_of_a_success_and_of_an_error() -> None:
     assert (first.status, first.code) == (200, 0)
     assert second.code is not None
     assert second.code != 0
+
+
+def test_headers_read_as_text_pairs_in_order_with_duplicates() -> None:
+    api = Api()
+    sent = [("X-Dup", "one"), ("x-dup", "tw\xf6".encode()), ("Accept", "a/b")]
+    api.get(contract.PATH_CREDITS, headers=sent)
+    entry = api.server.journal.entries()[-1]
+    pairs = [(k, v) for k, v in entry.headers if k == "x-dup"]
+    assert pairs == [("x-dup", "one"), ("x-dup", "tw\xc3\xb6")]  # the bytes, read as latin-1
+    assert entry.header("ACCEPT") == "a/b"
+    assert ["x-dup", "one"] in entry.to_dict()["headers"]
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in entry.headers)
+
+
+def test_an_entry_keeps_the_headers_as_received_if_the_scope_changes_later() -> None:
+    journal = Journal()
+    received = [(b"authorization", b"Bearer x"), (b"accept", b"*/*")]
+    entry = journal.record(time=0, method="GET", path="/", query="", headers=received, client=None)
+    received.append((b"x-added", b"later"))
+    assert entry.headers == [("authorization", "Bearer x"), ("accept", "*/*")]
+    text = journal.record(
+        time=0, method="GET", path="/", query="", headers=[("a", "b")], client=None
+    )
+    assert (text.raw_headers, text.headers) == ([(b"a", b"b")], [("a", "b")])
