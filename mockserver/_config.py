@@ -19,7 +19,7 @@ __all__ = ["SSE_FRAMINGS", "MockConfig"]
 #: line ending ``\r\n``, a bare ``\r``, each event's JSON across several ``data:`` lines, an
 #: ``id:`` per event with a comment right after it, or odd-sized sends that split a CRLF and a
 #: multi-byte UTF-8 character.
-SSE_FRAMINGS = ("lf", "crlf", "cr", "multiline", "ids", "chunked")
+SSE_FRAMINGS = contract.SSE_FRAMINGS
 
 
 @dataclass(frozen=True, slots=True)

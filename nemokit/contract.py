@@ -62,6 +62,7 @@ __all__ = [
     "RENDER_POLL_INTERVAL",
     "SEGMENT_FIELDS",
     "SESSION_ID_DIGITS",
+    "SSE_FRAMINGS",
     "STALL_AFTER",
     "STILL_WORKING_EVERY",
     "STILL_WORKING_TEXT",
@@ -176,6 +177,12 @@ class HeartbeatForm(str, enum.Enum):
     JSON = "json"  # data: {"type": "heartbeat"}
     EMPTY_DATA = "empty"  # data:
     COMMENT = "comment"  # : ping
+
+
+#: How ``/run_sse`` lays its lines out (the WHATWG edge cases a reader must survive): plain LF,
+#: CRLF, bare CR, JSON spread over several ``data:`` lines, ``id:`` lines followed by comments
+#: (httpx-sse issue #35), and chunks split inside a CRLF or a UTF-8 character. Mock default: lf.
+SSE_FRAMINGS: Final = ("lf", "crlf", "cr", "multiline", "ids", "chunked")
 
 
 class RenderStatus(str, enum.Enum):

@@ -83,6 +83,37 @@ def mock_config(**flags: Any) -> Any:
     help="Share of edit turns that end with no text (the client must summarise).",
 )
 @click.option(
+    "--sse-framing",
+    type=click.Choice(contract.SSE_FRAMINGS),
+    default="lf",
+    show_default=True,
+    help="How /run_sse lays out its lines: lf, crlf, cr, JSON over several data: lines "
+    "(multiline), id: lines followed by comments (ids), or chunks split inside a CRLF or a "
+    "UTF-8 character (chunked). A reader that follows the WHATWG rules reads them all alike.",
+)
+@click.option(
+    "--slow-turn-seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Make every turn last this many virtual seconds, with progress events every 4 minutes "
+    "(1200 tests a client's 15-minute limit). 0: the agent's own durations.",
+)
+@click.option(
+    "--noise-rate",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help='Share of turns that end with the trailing "I encountered a temporary issue".',
+)
+@click.option(
+    "--render-fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of renders that end failed.",
+)
+@click.option(
     "--partial-text",
     is_flag=True,
     help="Stream replies as partial text chunks before the final text.",
@@ -102,6 +133,10 @@ def mock(
     heartbeat: str,
     heartbeat_interval: float,
     silent_rate: float,
+    sse_framing: str,
+    slow_turn_seconds: float,
+    noise_rate: float,
+    render_fail_rate: float,
     partial_text: bool,
     no_admin: bool,
 ) -> None:
@@ -119,6 +154,10 @@ def mock(
         heartbeat_form=heartbeat,
         heartbeat_interval=heartbeat_interval,
         silent_rate=silent_rate,
+        sse_framing=sse_framing,
+        slow_turn_seconds=slow_turn_seconds,
+        noise_rate=noise_rate,
+        render_fail_rate=render_fail_rate,
         partial_text=partial_text,
         admin=not no_admin,
     )

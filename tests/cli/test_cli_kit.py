@@ -103,6 +103,10 @@ def test_mock_help_explains_every_option() -> None:
         "--heartbeat",
         "--heartbeat-interval",
         "--silent-rate",
+        "--sse-framing",
+        "--slow-turn-seconds",
+        "--noise-rate",
+        "--render-fail-rate",
         "--partial-text",
         "--no-admin",
     ):
@@ -111,7 +115,15 @@ def test_mock_help_explains_every_option() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--dialect", "xml"], ["--silent-rate", "2"], ["--port", "0"], ["--bogus"]]
+    "args",
+    [
+        ["--dialect", "xml"],
+        ["--silent-rate", "2"],
+        ["--port", "0"],
+        ["--bogus"],
+        ["--sse-framing", "crlf2"],
+        ["--slow-turn-seconds", "-1"],
+    ],
 )
 def test_mock_bad_options_are_usage_errors(args: list[str]) -> None:
     assert CliRunner().invoke(cli, ["mock", *args]).exit_code == 2

@@ -38,10 +38,10 @@ def _listening(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def _mock(log: pathlib.Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _mock(log: pathlib.Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     with log.open("wb") as sink:
-        argv = [*COMMAND, "mock", "--port", str(port), "--time-scale", "1000"]
+        argv = [*COMMAND, "mock", "--port", str(port), "--time-scale", "1000", *extra]
         proc = subprocess.Popen(argv, stdout=sink, stderr=sink)
     try:
         deadline = time.monotonic() + 20
@@ -116,3 +116,21 @@ def test_a_connection_dropped_by_a_fault_is_not_logged_as_a_crash(tmp_path: path
     assert "Mock stopped." in output
     assert "Traceback" not in output
     assert "DroppedConnection" not in output
+
+
+def test_the_mock_flags_reach_the_running_mock(tmp_path: pathlib.Path) -> None:
+    import httpx
+
+    flags = [
+        *("--sse-framing", "crlf", "--slow-turn-seconds", "1200", "--noise-rate", "0"),
+        *("--render-fail-rate", "0.5", "--dialect", "simple", "--heartbeat", "comment"),
+    ]
+    with _mock(tmp_path / "mock.log", *flags) as (url, proc):
+        config = httpx.get(f"{url}/__admin/config", timeout=10).json()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+    config = config.get("data", config)
+    assert config["sse_framing"] == "crlf"
+    assert config["slow_turn_seconds"] == 1200
+    assert (config["noise_rate"], config["render_fail_rate"]) == (0, 0.5)
+    assert (config["dialect"], config["heartbeat_form"]) == ("simple", "comment")
