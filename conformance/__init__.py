@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         save_cassette,
     )
     from ._driver import DriverAdapter, DriverError, LiveMock, driver_factory
-    from ._harness import AdapterFactory, ClientAdapter, run_scenario
+    from ._harness import AdapterFactory, ClientAdapter, IncrementalRun, run_scenario
     from ._model import Fault, Observation, Request, Scenario, ServerVariant, Shown, Step, Violation
     from ._record import AsyncRecordingTransport, Recorder, RecordingTransport
     from ._redact import Redactor, find_secrets
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ._report import junit_xml, write_junit
     from ._rules import RULES, Rule, rule_by_id
     from ._scenarios import SCENARIOS, ScenarioSpec, UserStep, record_scenario, replay_scenario
+    from ._stateful import conformance_machine
     from ._suite import RuleResult, SuiteResult, replay, run_suite
     from ._verify import Difference, verify_cassette
 
@@ -121,6 +122,8 @@ _HOMES: dict[str, str] = {
     "replay_scenario": "_scenarios",
     "Difference": "_verify",
     "verify_cassette": "_verify",
+    "conformance_machine": "_stateful",
+    "IncrementalRun": "_harness",
 }
 
 __all__ = [
@@ -141,6 +144,7 @@ __all__ = [
     "DriverAdapter",
     "DriverError",
     "Fault",
+    "IncrementalRun",
     "Interaction",
     "JsonBody",
     "LiveMock",
@@ -170,6 +174,7 @@ __all__ = [
     "UserStep",
     "Violation",
     "build_router",
+    "conformance_machine",
     "driver_factory",
     "dumps_cassette",
     "find_secrets",
