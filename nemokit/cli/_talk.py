@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Sequence
 
 import click
@@ -89,8 +90,7 @@ def chat(session: ApiSession) -> ExitCode:
         if out.problems:
             return session.outcome()
     out.say(CHAT_HELP, "dim")
-    stdin = click.get_text_stream("stdin")
-    interactive = stdin.isatty()
+    interactive = sys.stdin.isatty()
     while (line := _read_line(interactive)) is not None:
         if line in QUIT:
             break
