@@ -21,7 +21,7 @@ NODE_DRIVER = Path(__file__).parents[2] / "conformance" / "drivers" / "node" / "
 # A fake driver: echoes steps as views, and misbehaves on request (the step's text says how).
 FAKE = textwrap.dedent(
     """
-    import json, os, sys, time
+    import json, os, sys, threading
     for line in sys.stdin:
         step = json.loads(line)
         if step["op"] == "quit":
@@ -40,7 +40,7 @@ FAKE = textwrap.dedent(
             print("dying with nmv_usr_abc", file=sys.stderr, flush=True)
             sys.exit(3)
         elif text == "hang":
-            time.sleep(30)
+            threading.Event().wait()  # never answers: the adapter's step timeout must end it
         elif step["op"] == "upload":
             print(json.dumps({"kind": "uploaded", "text": ",".join(step["files"])}))
         else:
