@@ -95,14 +95,16 @@ def create_app(config: MockConfig | None = None, *, clock: Clock | None = None) 
 
 
 def _routes() -> list[Any]:
+    # Starlette tries routes in order: the two most polled endpoints first (their paths overlap
+    # no other route, so only the order of the overlapping render routes below matters).
     table: list[tuple[str, Any, list[str]]] = [
+        (contract.PATH_CREDITS, ep.credits, ["GET"]),
+        (contract.PATH_STATE, ep.session_state, ["GET"]),
         (contract.PATH_ANONYMOUS_TOKEN, ep.anonymous_token, ["POST"]),
         (contract.PATH_SESSION, ep.create_session, ["POST"]),
         (contract.PATH_CLAIM_TOKEN, ep.claim_token, ["POST"]),
         (contract.PATH_RUN_SSE, ep.run_sse, ["POST"]),
         (contract.PATH_UPLOAD, upload, ["POST"]),
-        (contract.PATH_CREDITS, ep.credits, ["GET"]),
-        (contract.PATH_STATE, ep.session_state, ["GET"]),
         (contract.PATH_RENDER, ep.submit_render, ["POST"]),
         (contract.PATH_RENDER_STATUS, ep.render_status, ["GET"]),
         (contract.PATH_RENDER_CANCEL, ep.cancel_render, ["POST"]),
