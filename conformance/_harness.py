@@ -642,7 +642,7 @@ def run_cassette(
             clock=clock,
             env=env,
             workdir=pathlib.Path(tmp),
-            journal_seq=lambda: len(router.log),
+            journal_seq=lambda: router.stats.requests,
         )
     requests = []
     for seq, entry in enumerate(router.log, 1):
