@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ._app import MockServer
     from ._journal import JournalEntry
 
-__all__ = ["JSON_BODY_LIMIT", "mock_of", "read_json", "require_account", "take"]
+__all__ = ["JSON_BODY_LIMIT", "account_of", "mock_of", "read_json", "require_account", "take"]
 
 #: The largest JSON body any endpoint reads, in bytes.
 JSON_BODY_LIMIT = 1024 * 1024
@@ -62,13 +62,25 @@ def entry_of(request: Request) -> JournalEntry | None:
 
 def require_account(request: Request) -> Account:
     """The caller's account from ``Authorization: Bearer``; 1001 otherwise."""
-    value = request.headers.get(contract.HEADER_AUTHORIZATION, "")
+    return account_of(mock_of(request), request.scope["headers"])
+
+
+_AUTHORIZATION = contract.HEADER_AUTHORIZATION.lower().encode("latin-1")
+
+
+def account_of(server: MockServer, headers: Iterable[tuple[bytes, bytes]]) -> Account:
+    """The account of the first ``Authorization: Bearer`` among the ASGI ``headers``; 1001.
+
+    Read from the scope's bytes (as Starlette's ``Headers.get`` would: the first match, as
+    latin-1) without building a ``Request`` header view.
+    """
+    value = next((v for k, v in headers if k == _AUTHORIZATION), b"").decode("latin-1")
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(
             contract.Code.TOKEN_INVALID, "missing bearer token (Authorization: Bearer …)"
         )
-    return mock_of(request).state.authenticate(token.strip())
+    return server.state.authenticate(token.strip())
 
 
 def _reject_constant(name: str) -> Any:
