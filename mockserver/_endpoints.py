@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from nemokit import contract
 
 from ._agent import TurnScript, plan_turn
-from ._errors import ApiError, bad_request, ok
+from ._errors import ApiError, bad_request, json_response, ok, ok_body
 from ._media import tiny_mp4
 from ._render import RenderJob, new_render_job
 from ._state import Account, iso_time
@@ -34,7 +34,16 @@ if TYPE_CHECKING:
     from ._app import MockServer
     from ._journal import JournalEntry
 
-__all__ = ["JSON_BODY_LIMIT", "account_of", "mock_of", "read_json", "require_account", "take"]
+__all__ = [
+    "JSON_BODY_LIMIT",
+    "account_of",
+    "credits_body",
+    "mock_of",
+    "read_json",
+    "require_account",
+    "state_body",
+    "take",
+]
 
 #: The largest JSON body any endpoint reads, in bytes.
 JSON_BODY_LIMIT = 1024 * 1024
@@ -219,15 +228,24 @@ async def claim_token(request: Request) -> Response:
     return ok({"claim_token": state.claim_token(session), "expires_in": contract.CLAIM_TOKEN_TTL})
 
 
+def credits_body(server: MockServer, account: Account) -> bytes:
+    """The credits answer's bytes."""
+    return ok_body(server.state.credits(account).as_dict())
+
+
+def state_body(server: MockServer, account: Account, session_id: str) -> bytes:
+    """The state answer's bytes (cached by the state until something it shows changes)."""
+    state = server.state
+    return state.state_body(state.session_of(account, session_id))
+
+
 async def credits(request: Request) -> Response:
-    account = require_account(request)
-    return ok(mock_of(request).state.credits(account).as_dict())
+    return json_response(credits_body(mock_of(request), require_account(request)))
 
 
 async def session_state(request: Request) -> Response:
     account = require_account(request)
-    state = mock_of(request).state
-    return ok(state.state_of(state.session_of(account, request.path_params["sid"])))
+    return json_response(state_body(mock_of(request), account, request.path_params["sid"]))
 
 
 async def openapi(request: Request) -> Response:

@@ -15,10 +15,11 @@ The HTTP status of a *business* code (1001, 1002, 2001, 4001, 4002) follows the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from nemokit import contract
 
@@ -29,7 +30,10 @@ __all__ = [
     "error_response",
     "error_status",
     "is_render_path",
+    "json_bytes",
+    "json_response",
     "ok",
+    "ok_body",
     "render_ok",
 ]
 
@@ -97,9 +101,29 @@ def error_response(error: ApiError, *, style: contract.ErrorStyle, path: str) ->
     return JSONResponse(body, status_code=status, headers=error.headers or None)
 
 
-def ok(data: Any) -> JSONResponse:
+def json_bytes(content: Any) -> bytes:
+    """``content`` rendered exactly as Starlette's ``JSONResponse`` renders it (compact UTF-8)."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def json_response(body: bytes) -> Response:
+    """A 200 ``application/json`` response of bytes rendered already (by :func:`json_bytes`)."""
+    return Response(body, media_type="application/json")
+
+
+_SUCCESS = int(contract.Code.SUCCESS)
+
+
+def ok_body(data: Any) -> bytes:
+    """The bytes of the success envelope ``{"code": 0, "message": "success", "data": data}``."""
+    return json_bytes({"code": _SUCCESS, "message": "success", "data": data})
+
+
+def ok(data: Any) -> Response:
     """The success envelope ``{"code": 0, "message": "success", "data": data}``."""
-    return JSONResponse({"code": int(contract.Code.SUCCESS), "message": "success", "data": data})
+    return json_response(ok_body(data))
 
 
 def render_ok(data: Mapping[str, Any], **top: Any) -> JSONResponse:

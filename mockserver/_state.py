@@ -38,7 +38,7 @@ from nemokit import contract
 from nemokit._clock import Clock
 
 from ._config import MockConfig
-from ._errors import ApiError
+from ._errors import ApiError, ok_body
 from ._records import Account, Credits, IssuedToken, Session, Turn, empty_draft
 
 if TYPE_CHECKING:
@@ -65,6 +65,19 @@ def iso_time(config: MockConfig, when: float) -> str:
     """Virtual time ``when`` as ISO 8601 UTC, virtual 0 being ``config.epoch``."""
     moment = datetime.fromtimestamp(config.epoch + when, tz=timezone.utc)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedBody:
+    """A session's rendered state body and what it showed (see ``MockState.state_body``)."""
+
+    draft: dict[str, Any]
+    key: tuple[int, int, int]
+    body: bytes
+
+
+def _ended(session: Session, now: float) -> int:
+    return sum(1 for turn in session.turns if turn.end <= now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +127,7 @@ class MockState:
             self._sessions: dict[str, Session] = {}
             self._renders: dict[str, RenderJob] = {}
             self._claims: dict[str, tuple[str, float]] = {}
+            self._bodies: dict[str, _CachedBody] = {}
 
     # --- accounts and tokens ------------------------------------------------------------------
 
@@ -258,13 +272,15 @@ class MockState:
         """The session's draft now (a copy: the caller may change it)."""
         return copy.deepcopy(self._latest(session))
 
-    def _latest(self, session: Session) -> dict[str, Any]:
-        """The session's draft now: the latest landed turn edit or post-production step.
+    def _latest(self, session: Session, now: float | None = None) -> dict[str, Any]:
+        """The session's draft at ``now`` (default: now): the latest landed turn edit or
+        post-production step.
 
         The stored object itself, shared: read it, serialise it, never change it (drafts are
         replaced whole when a turn lands, never edited in place).
         """
-        now = self.now()
+        if now is None:
+            now = self.now()
         with self._lock:
             latest = session.base_draft
             landed = [
@@ -289,7 +305,31 @@ class MockState:
         """
         now = self.now()
         with self._lock:
-            draft = self._latest(session)
+            return self._state_at(session, self._latest(session, now), now)
+
+    def state_body(self, session: Session) -> bytes:
+        """The ``/latest`` success body as bytes, rendered once per visible change.
+
+        What a state shows changes only when an upload is added, a turn starts, a turn ends
+        (``generated_media``) or a draft lands (a turn's edit or a post-production step), and the
+        last two are derived from the clock: so the cached body is kept with the draft object it
+        showed (drafts are replaced, never changed) and the counts of uploads, turns and ended
+        turns at that time. The ended turns at one instant are those with ``end <= now``, a
+        family nested in time, so their count tells which they are.
+        """
+        now = self.now()
+        with self._lock:
+            draft = self._latest(session, now)
+            key = (len(session.uploads), len(session.turns), _ended(session, now))
+            cached = self._bodies.get(session.session_id)
+            if cached is not None and cached.draft is draft and cached.key == key:
+                return cached.body
+            body = ok_body(self._state_at(session, draft, now))
+            self._bodies[session.session_id] = _CachedBody(draft, key, body)
+            return body
+
+    def _state_at(self, session: Session, draft: dict[str, Any], now: float) -> dict[str, Any]:
+        with self._lock:
             found = draft.get("m")
             meta: dict[str, Any] = found if isinstance(found, dict) else {}
             generated = [
