@@ -15,41 +15,41 @@ when responses finish out of order.
   even in memory: nothing the recorder holds can leak a token.
 
 Times come from ``clock`` (a ``VirtualClock`` makes a recording deterministic), else real time.
+
+This module holds the recorder and the transports; what is kept of a request or body is worked
+out in :mod:`._capture`, and responses are watched by the streams of :mod:`._tee`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pathlib
-import re
 import threading
-import zlib
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from typing import Any
 
 import httpx
 
 from nemokit._clock import Clock, SystemClock
 
+from ._capture import (
+    KEEP_BINARY_BYTES,
+    BodySink,
+    capture_body,
+    capture_request,
+)
+from ._capture import REQUEST_HEADERS as REQUEST_HEADERS
+from ._capture import RESPONSE_HEADERS as RESPONSE_HEADERS
 from ._cassette import (
-    BinaryBody,
-    Body,
     Cassette,
     CassetteError,
     Interaction,
-    JsonBody,
-    MultipartBody,
-    MultipartPart,
     RecordedRequest,
     RecordedResponse,
-    StreamEvent,
-    TextBody,
     save_cassette,
 )
 from ._redact import Redactor
+from ._tee import BlockSplitter, _ResponseCapture, _round, _TeeRequestStream, _TeeStream
 
 __all__ = [
     "KEEP_BINARY_BYTES",
@@ -61,293 +61,6 @@ __all__ = [
     "capture_body",
     "capture_request",
 ]
-
-#: Binary bodies larger than this are stored as size and SHA-256 only.
-KEEP_BINARY_BYTES = 64 * 1024
-#: Bodies are held in memory up to this size to be summarised; beyond it only size and hash.
-_BUFFER_LIMIT = 16 * 1024 * 1024
-#: Request and response headers worth keeping (the rest is transport detail or noise).
-REQUEST_HEADERS = ("accept", "authorization", "content-type", "x-client-id",
-                   "x-skill-platform", "x-skill-source", "x-skill-version")  # fmt: skip
-RESPONSE_HEADERS = ("content-disposition", "content-type", "location", "retry-after")
-_TEXTUAL = re.compile(r"^(text/|application/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml))")
-_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
-
-
-# --- bodies ---------------------------------------------------------------------------------------
-
-
-class BodySink:
-    """Bytes fed in pieces: counted and hashed as they come, kept up to a limit."""
-
-    def __init__(self, limit: int = _BUFFER_LIMIT) -> None:
-        self.size = 0
-        self._hash = hashlib.sha256()
-        self._parts: list[bytes] = []
-        self._limit = limit
-
-    def feed(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        self._hash.update(chunk)
-        if self.size <= self._limit:
-            self._parts.append(chunk)
-
-    @property
-    def complete(self) -> bool:
-        """All bytes are held (the body was not over the limit)."""
-        return self.size <= self._limit
-
-    def data(self) -> bytes:
-        return b"".join(self._parts)
-
-    def sha256(self) -> str:
-        return self._hash.hexdigest()
-
-
-def capture_body(
-    sink: BodySink, content_type: str | None, redactor: Redactor, *, keep: int = KEEP_BINARY_BYTES
-) -> Body:
-    """What a cassette keeps of a body: JSON value, text, multipart summary or binary summary."""
-    if sink.size == 0:
-        return None
-    if not sink.complete:
-        return BinaryBody(size=sink.size, sha256=sink.sha256())
-    data, kind = sink.data(), (content_type or "").lower()
-    boundary = _BOUNDARY.search(kind) if kind.startswith("multipart/") else None
-    if boundary is not None:
-        parts = _multipart_parts(data, boundary.group(1).encode("latin-1"), redactor)
-        if parts is not None:
-            return MultipartBody(parts)
-    if not kind or _TEXTUAL.match(kind):
-        textual = _textual_body(data, redactor)
-        if textual is not None:
-            return textual
-    kept = data if len(data) <= keep else None
-    return BinaryBody(size=sink.size, sha256=sink.sha256(), data=kept)
-
-
-def _textual_body(data: bytes, redactor: Redactor) -> Body:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    try:
-        return JsonBody(redactor.json(json.loads(text)))
-    except ValueError:
-        return TextBody(redactor.text(text))
-
-
-def _multipart_parts(
-    data: bytes, boundary: bytes, redactor: Redactor
-) -> tuple[MultipartPart, ...] | None:
-    """The parts of a multipart body, or ``None`` if it does not parse."""
-    chunks = data.split(b"--" + boundary)
-    if len(chunks) < 3:
-        return None
-    parts = []
-    for chunk in chunks[1:-1]:
-        head, sep, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        if not sep:
-            return None
-        parts.append(
-            _part(head.decode("utf-8", "replace"), content.removesuffix(b"\r\n"), redactor)
-        )
-    return tuple(parts)
-
-
-def _part(head: str, content: bytes, redactor: Redactor) -> MultipartPart:
-    disposition = re.search(r"(?im)^content-disposition:(.*)$", head)
-    ctype = re.search(r"(?im)^content-type:\s*(.*?)\s*$", head)
-    params = disposition.group(1) if disposition else ""
-    name = re.search(r'\bname="([^"]*)"', params)
-    filename = re.search(r'\bfilename="([^"]*)"', params)
-    return MultipartPart(
-        name=redactor.text(name.group(1)) if name else "",
-        filename=redactor.text(filename.group(1)) if filename else None,
-        content_type=ctype.group(1) if ctype else None,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
-
-
-def capture_request(request: httpx.Request, sink: BodySink, redactor: Redactor) -> RecordedRequest:
-    """A request as a cassette keeps it (``sink`` holds its body)."""
-    query: dict[str, list[str]] = {}
-    for key, value in request.url.params.multi_items():
-        query.setdefault(redactor.text(key), []).append(redactor.text(value))
-    headers = {k: v for k, v in request.headers.items() if k in REQUEST_HEADERS}
-    if headers.get("content-type", "").startswith("multipart/"):
-        # The boundary is random: keep the kind only, so re-recording gives the same bytes.
-        headers["content-type"] = headers["content-type"].split(";")[0]
-    return RecordedRequest(
-        method=request.method.upper(),
-        path=redactor.text(request.url.path),
-        query=query,
-        headers=redactor.headers(headers),
-        body=capture_body(sink, request.headers.get("content-type"), redactor),
-    )
-
-
-# --- streams --------------------------------------------------------------------------------------
-
-
-class BlockSplitter:
-    """Cuts an event stream into raw blocks, each ending with a blank line (CRLF, CR or LF)."""
-
-    _LINE_END = re.compile(rb"\r\n|\r|\n")
-
-    def __init__(self) -> None:
-        self._buffer = b""
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        self._buffer += chunk
-        blocks = []
-        while (end := self._block_end()) is not None:
-            blocks.append(self._buffer[:end])
-            self._buffer = self._buffer[end:]
-        return blocks
-
-    def flush(self) -> bytes:
-        """Whatever is left at the end of the stream (an unfinished block, kept as is)."""
-        rest, self._buffer = self._buffer, b""
-        return rest
-
-    def _block_end(self) -> int | None:
-        previous_end = 0
-        for match in self._LINE_END.finditer(self._buffer):
-            if match.group() == b"\r" and match.end() == len(self._buffer):
-                return None  # maybe the first half of a CRLF: wait for the next chunk
-            if match.start() == previous_end:
-                return match.end()
-            previous_end = match.end()
-        return None
-
-
-class _ResponseCapture:
-    """Watches one response body go by and hands the finished record to the recorder."""
-
-    def __init__(self, recorder: Recorder, slot: int, response: httpx.Response) -> None:
-        self._recorder, self._slot = recorder, slot
-        self._headers = {k: v for k, v in response.headers.items() if k in RESPONSE_HEADERS}
-        self._status = response.status_code
-        self._start = recorder.now()
-        self._is_stream = "text/event-stream" in response.headers.get("content-type", "")
-        self._inflate = _inflater(response.headers.get("content-encoding", ""))
-        if self._inflate is None and "content-encoding" in response.headers:
-            self._headers["content-encoding"] = response.headers["content-encoding"]
-        self._splitter = BlockSplitter()
-        self._events: list[StreamEvent] = []
-        self._sink = BodySink()
-        self._done = False
-
-    def feed(self, chunk: bytes) -> None:
-        data = self._inflate.decompress(chunk) if self._inflate is not None else chunk
-        if not self._is_stream:
-            self._sink.feed(data)
-            return
-        for block in self._splitter.feed(data):
-            self._event(block)
-
-    def finish(self, *, cut: bool = False, client_closed: bool = False) -> None:
-        if self._done:
-            return
-        self._done = True
-        if self._is_stream and (rest := self._splitter.flush()):
-            self._event(rest)
-        redactor = self._recorder.redactor
-        body = None if self._is_stream else capture_body(
-            self._sink, self._headers.get("content-type"), redactor
-        )  # fmt: skip
-        response = RecordedResponse(
-            status=self._status,
-            headers=redactor.headers(self._headers),
-            body=body,
-            events=tuple(self._events) if self._is_stream else None,
-            cut=cut,
-            client_closed=client_closed and not cut,
-        )
-        self._recorder.complete(self._slot, response)
-
-    def _event(self, block: bytes) -> None:
-        raw = self._recorder.redactor.text(block.decode("utf-8", "replace"))
-        self._events.append(StreamEvent(t=_round(self._recorder.now() - self._start), raw=raw))
-
-
-def _inflater(encoding: str) -> Any:
-    """A decompressor for gzip/deflate bodies (recorded decoded), ``None`` for anything else."""
-    if encoding.strip().lower() in ("gzip", "x-gzip", "deflate"):
-        return zlib.decompressobj(wbits=47)  # 47: zlib or gzip header, detected
-    return None
-
-
-def _round(seconds: float) -> float:
-    # Microseconds are plenty, and rounding keeps float noise out of the cassette's bytes.
-    return round(seconds, 6)
-
-
-class _TeeStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """The response body as it came, chunk by chunk, shown to a capture on the way."""
-
-    def __init__(self, inner: Any, capture: _ResponseCapture) -> None:
-        self._inner, self._capture = inner, capture
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            for chunk in self._inner:
-                self._capture.feed(chunk)
-                yield chunk
-        except Exception:
-            self._capture.finish(cut=True)
-            raise
-        self._capture.finish()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._inner:
-                self._capture.feed(chunk)
-                yield chunk
-        except Exception:
-            self._capture.finish(cut=True)
-            raise
-        self._capture.finish()
-
-    def close(self) -> None:
-        self._capture.finish(client_closed=True)
-        self._inner.close()
-
-    async def aclose(self) -> None:
-        self._capture.finish(client_closed=True)
-        await self._inner.aclose()
-
-
-class _TeeRequestStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A streaming request body, counted and hashed as the inner transport reads it.
-
-    It keeps one iterator over the body, so iterating again after an early stop (a server that
-    refused an upload without reading it) drains the rest instead of starting over.
-    """
-
-    def __init__(self, inner: Any, sink: BodySink) -> None:
-        self._inner, self._sink, self.exhausted = inner, sink, False
-        self._iter: Iterator[bytes] | None = None
-        self._aiter: AsyncIterator[bytes] | None = None
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._iter is None:
-            self._iter = iter(self._inner)
-        for chunk in self._iter:
-            self._sink.feed(chunk)
-            yield chunk
-        self.exhausted = True
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._aiter is None:
-            self._aiter = self._inner.__aiter__()
-        async for chunk in self._aiter:
-            self._sink.feed(chunk)
-            yield chunk
-        self.exhausted = True
-
 
 # --- the recorder ---------------------------------------------------------------------------------
 
