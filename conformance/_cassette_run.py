@@ -18,15 +18,7 @@ from nemokit import contract
 from nemokit._clock import VirtualClock
 
 from ._cassette import Cassette, load_cassette
-from ._model import (
-    REQUEST_KINDS,
-    Fault,
-    Observation,
-    Request,
-    Scenario,
-    ServerVariant,
-    Step,
-)
+from ._model import REQUEST_KINDS, Fault, Observation, Request, Scenario, ServerVariant, Step
 from ._observe import IN_PROCESS_URL
 from ._replay import build_router
 from ._stepper import AdapterFactory, LogCapture, _drive

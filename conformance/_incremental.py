@@ -18,15 +18,7 @@ from mockserver._transport import StreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 
-from ._model import (
-    SETTING_FAULTS,
-    Fault,
-    Observation,
-    Scenario,
-    ServerVariant,
-    Shown,
-    Step,
-)
+from ._model import SETTING_FAULTS, Fault, Observation, Scenario, ServerVariant, Shown, Step
 from ._observe import IN_PROCESS_URL, _observe, _user_token, install_fault, mock_config
 from ._stepper import AdapterFactory, LogCapture, _Stepper
 

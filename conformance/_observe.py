@@ -15,15 +15,7 @@ from mockserver._config import MockConfig
 from mockserver._journal import JournalEntry
 from nemokit import contract
 
-from ._model import (
-    REQUEST_KINDS,
-    SETTING_FAULTS,
-    Fault,
-    Observation,
-    Request,
-    Scenario,
-    TurnRecord,
-)
+from ._model import REQUEST_KINDS, SETTING_FAULTS, Fault, Observation, Request, Scenario, TurnRecord
 from ._stepper import LogCapture, _Run
 
 #: The base URL the in-process client is pointed at (no network: the transport is the mock).

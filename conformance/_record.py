@@ -32,12 +32,7 @@ import httpx
 
 from nemokit._clock import Clock, SystemClock
 
-from ._capture import (
-    KEEP_BINARY_BYTES,
-    BodySink,
-    capture_body,
-    capture_request,
-)
+from ._capture import KEEP_BINARY_BYTES, BodySink, capture_body, capture_request
 from ._capture import REQUEST_HEADERS as REQUEST_HEADERS
 from ._capture import RESPONSE_HEADERS as RESPONSE_HEADERS
 from ._cassette import (

@@ -19,11 +19,7 @@ import httpx
 
 from nemokit._clock import Clock
 
-from ._model import (
-    Scenario,
-    Shown,
-    Step,
-)
+from ._model import Scenario, Shown, Step
 from ._scenarios import file_bytes
 
 

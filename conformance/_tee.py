@@ -16,10 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._capture import RESPONSE_HEADERS, BodySink, capture_body
-from ._cassette import (
-    RecordedResponse,
-    StreamEvent,
-)
+from ._cassette import RecordedResponse, StreamEvent
 
 if TYPE_CHECKING:
     from ._record import Recorder
