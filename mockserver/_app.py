@@ -232,22 +232,37 @@ class _Instrument:
         self, scope: Scope, receive: Receive, send: Send, entry: JournalEntry | None
     ) -> None:
         started = False
-        noted = _watch(send, entry)
+        watched: Send
+        if entry is None:  # the admin API: nothing to note
 
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await noted(message)
+            async def admin_send(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
 
+            watched = admin_send
+
+        else:
+            # The response has started once the watcher (or a dropping fault) noted a status.
+            watched = _watch(send, entry)
         try:
-            if entry is None or not await self._fault(scope, receive, watched, entry):
+            if entry is None:
                 await self.app(scope, receive, watched)
+            elif not (
+                self.server.faults.active and await self._fault(scope, receive, watched, entry)
+            ):
+                target = _hot_target(scope)
+                if target is None:
+                    await self.app(scope, receive, watched)
+                else:
+                    await self._hot(target, scope, receive, watched)
         except ClientDisconnect:
             if entry is not None:
                 entry.error = "the client disconnected"
         except Exception as exc:
             if entry is not None:
                 entry.error = f"{type(exc).__name__}: {exc}"
+                started = entry.status is not None
             if started:
                 raise
             log.exception("mock failed on %s %s", scope["method"], scope["path"])
@@ -256,6 +271,51 @@ class _Instrument:
             )
             body = {"code": 500, "message": message, "data": None}
             await JSONResponse(body, status_code=500)(scope, receive, watched)
+
+    async def _hot(self, target: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Credits or a session's state, answered without Starlette's routing and wrappers.
+
+        The same functions as the routed endpoints make the bytes; errors render as the
+        app's ``ApiError`` handler renders them. Anything else raised goes to ``_safely``.
+        """
+        server = self.server
+        try:
+            account = ep.account_of(server, scope["headers"])
+            if target == _CREDITS:
+                body = ep.credits_body(server, account)
+            else:
+                body = ep.state_body(server, account, target)
+        except ApiError as exc:
+            await self._respond(exc, scope, receive, send, None)
+            return
+        length = str(len(body)).encode("latin-1")
+        headers = [(b"content-length", length), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+#: What :func:`_hot_target` answers for the credits path (a state's target is its session id,
+#: never empty).
+_CREDITS = ""
+_STATE_HEAD, _, _STATE_TAIL = contract.PATH_STATE.partition("{sid}")
+
+
+def _hot_target(scope: Scope) -> str | None:
+    """The two most polled GETs, found by an exact match before Starlette's linear routing.
+
+    ``_CREDITS`` for credits, the session id for a state (one path segment, as Starlette's
+    ``{sid}`` matches), ``None`` for anything else, which Starlette routes (HEAD, a root path).
+    """
+    if scope["method"] != "GET" or scope.get("root_path"):
+        return None
+    path: str = scope["path"]
+    if path == contract.PATH_CREDITS:
+        return _CREDITS
+    if path.startswith(_STATE_HEAD) and path.endswith(_STATE_TAIL):
+        sid = path[len(_STATE_HEAD) : len(path) - len(_STATE_TAIL)]
+        if sid and "/" not in sid:
+            return sid
+    return None
 
 
 def _fault_response(rule: FaultRule, config: MockConfig, scope: Scope) -> Response:
@@ -298,8 +358,10 @@ def _watch(send: Send, entry: JournalEntry | None) -> Send:
         nonlocal json_body
         if message["type"] == "http.response.start":
             entry.status = message["status"]
-            types = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
-            json_body = bool(types) and types[0].startswith(b"application/json")
+            kind = next(
+                (v for k, v in message.get("headers", ()) if k.lower() == b"content-type"), b""
+            )
+            json_body = kind.startswith(b"application/json")
         elif json_body and not message.get("more_body", False):
             entry.code = _code_of(message.get("body", b""))
         await send(message)
@@ -339,7 +401,10 @@ async def _drain_small_body(scope: Scope, receive: Receive) -> None:
 
     Only a declared ``Content-Length`` up to the journal's cap is read: never an open-ended body.
     """
-    length = dict(scope["headers"]).get(b"content-length", b"")
+    length = b""
+    for name, value in scope["headers"]:  # the last one wins, as in a dict of the headers
+        if name == b"content-length":
+            length = value
     if not length.isdigit() or not 0 < int(length) <= BODY_TEXT_CAP:
         return
     while True:

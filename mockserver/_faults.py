@@ -128,6 +128,11 @@ class Faults:
         with self._lock:
             return len(self._rules)
 
+    @property
+    def active(self) -> bool:
+        """True when any rule is set: a lock-free look, so requests skip ``take`` when none is."""
+        return bool(self._rules)
+
     def add(self, rule: FaultRule | None = None, /, **fields_: Any) -> FaultRule:
         """Add ``rule`` (or one built from keyword fields) and return it with its id."""
         if rule is None:
