@@ -91,11 +91,6 @@ def h4(_: Scenario, obs: Observation) -> list[Violation]:
 # --- retries ----------------------------------------------------------------------------------
 
 
-def _retry_after(r: Request) -> float:
-    value = r.header(contract.HEADER_RETRY_AFTER)
-    return contract.RATE_LIMIT_WAIT if value is None else float(value)
-
-
 def r1(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
     retry_after = {f.target: f.retry_after for f in scenario.faults if f.status == 429}
