@@ -255,7 +255,7 @@ class _Instrument:
                 if target is None:
                     await self.app(scope, receive, watched)
                 else:
-                    await self._hot(target, scope, receive, watched)
+                    await self._hot(target, scope, receive, send, entry)
         except ClientDisconnect:
             if entry is not None:
                 entry.error = "the client disconnected"
@@ -272,7 +272,9 @@ class _Instrument:
             body = {"code": 500, "message": message, "data": None}
             await JSONResponse(body, status_code=500)(scope, receive, watched)
 
-    async def _hot(self, target: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _hot(
+        self, target: str, scope: Scope, receive: Receive, send: Send, entry: JournalEntry
+    ) -> None:
         """Credits or a session's state, answered without Starlette's routing and wrappers.
 
         The same functions as the routed endpoints make the bytes; errors render as the
@@ -286,8 +288,11 @@ class _Instrument:
             else:
                 body = ep.state_body(server, account, target)
         except ApiError as exc:
-            await self._respond(exc, scope, receive, send, None)
+            await self._respond(exc, scope, receive, send, entry)
             return
+        # What the send watcher would note from these bytes (a success envelope, code 0), noted
+        # directly; the status also marks the response as started for ``_safely``.
+        entry.status, entry.code = 200, 0
         length = str(len(body)).encode("latin-1")
         headers = [(b"content-length", length), (b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from nemokit import contract
 
 from ._agent import TurnScript, plan_turn
-from ._errors import ApiError, bad_request, json_response, ok, ok_body
+from ._errors import ApiError, bad_request, json_response, ok
 from ._media import tiny_mp4
 from ._render import RenderJob, new_render_job
 from ._state import Account, iso_time
@@ -230,7 +230,7 @@ async def claim_token(request: Request) -> Response:
 
 def credits_body(server: MockServer, account: Account) -> bytes:
     """The credits answer's bytes."""
-    return ok_body(server.state.credits(account).as_dict())
+    return server.state.credits_body(account)
 
 
 def state_body(server: MockServer, account: Account, session_id: str) -> bytes:

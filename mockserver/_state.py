@@ -128,6 +128,7 @@ class MockState:
             self._renders: dict[str, RenderJob] = {}
             self._claims: dict[str, tuple[str, float]] = {}
             self._bodies: dict[str, _CachedBody] = {}
+            self._credit_bodies: dict[str, tuple[Credits, bytes]] = {}
 
     # --- accounts and tokens ------------------------------------------------------------------
 
@@ -235,6 +236,17 @@ class MockState:
                     frozen += turn.script.cost
             total = account.credits - spent
             return Credits(total - frozen, frozen, total)
+
+    def credits_body(self, account: Account) -> bytes:
+        """The credits success body as bytes, rendered again only when the numbers change."""
+        with self._lock:
+            now = self.credits(account)
+            cached = self._credit_bodies.get(account.user_id)
+            if cached is not None and cached[0] == now:
+                return cached[1]
+            body = ok_body(now.as_dict())
+            self._credit_bodies[account.user_id] = (now, body)
+            return body
 
     def _turns_of(self, account: Account) -> list[Turn]:
         return [t for sid in account.session_ids for t in self._sessions[sid].turns]

@@ -120,3 +120,26 @@ def test_sessions_are_cached_apart() -> None:
     assert theirs["session_id"] == other_sid
     assert mine["state"]["video_infos"]
     assert not theirs["state"]["video_infos"]
+
+
+def test_a_cached_credits_body_follows_a_turn_and_a_top_up() -> None:
+    api = Api(silent_rate=0.0, noise_rate=0.0)
+    token, _, session = _setup(api)
+    state = api.server.state
+    account = state.authenticate(token)
+
+    def fresh() -> bytes:
+        return ok_body(state.credits(account).as_dict())
+
+    seen = {api.get(contract.PATH_CREDITS, token=token).content}
+    turn = _start(api, token, session, "generate a video of the sea")
+    while api.clock.now() < turn.end + 1:
+        served = api.get(contract.PATH_CREDITS, token=token).content
+        assert served == fresh(), f"stale credits at t={api.clock.now()}"
+        seen.add(served)
+        api.clock.advance(1.0)
+    assert len(seen) == 3, "before, frozen during the turn, charged after it"
+    state.add_credits(account.user_id, 50)
+    topped = api.get(contract.PATH_CREDITS, token=token)
+    assert topped.content == fresh()
+    assert topped.content not in seen
