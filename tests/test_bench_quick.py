@@ -106,9 +106,27 @@ def test_write_docs_keeps_the_prose_around_the_tables(tmp_path: pathlib.Path) ->
     docs = tmp_path / "benchmarks.md"
     docs.write_text(f"# B\n\nbefore\n\n{bench_all.START}\nold\n{bench_all.END}\n\nafter\n")
     result = Result("N", "python -m bench.n", "| t |\n|---|", "1.0×", True)
-    bench_all.write_docs([result], "python -m bench.all --write-docs", docs)
+    bench_all.write_docs([("n", result)], "python -m bench.all --write-docs", docs)
     text = docs.read_text()
     assert text.startswith("# B\n\nbefore\n\n")
     assert text.endswith("\n\nafter\n")
     assert "old" not in text
     assert "| N | 1.0× | met |" in text
+
+
+def test_write_docs_with_only_some_benchmarks_keeps_the_others(tmp_path: pathlib.Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    first = Result("Replay", "python -m bench.replay", "| r |\n|---|", "1.1×", True)
+    second = Result("Mock", "python -m bench.mock_throughput", "| m |\n|---|", "0.6×", False)
+    bench_all.write_docs([("replay", first), ("mock_throughput", second)], "full run", docs)
+    better = Result("Mock", "python -m bench.mock_throughput", "| m2 |\n|---|", "0.9×", True)
+    bench_all.write_docs([("mock_throughput", better)], "only the mock", docs)
+    text = docs.read_text()
+    assert "| Replay | 1.1× | met |" in text
+    assert "| r |" in text
+    assert "| Mock | 0.9× | met |" in text
+    assert "0.6×" not in text
+    assert "| m2 |" in text
+    assert text.index("Replay") < text.index("| Mock |")
+    assert "_Produced by `full run`" in text
+    assert "_Produced by `only the mock`" in text
