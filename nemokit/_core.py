@@ -2,8 +2,10 @@
 
 Every method is a flow (see :mod:`nemokit._flow`): written once, driven by :class:`~nemokit.Nemo`
 and :class:`~nemokit.AsyncNemo`. Requests come from :mod:`._requests`, responses are read by
-:mod:`._responses`, and :func:`._retry.decide` says what to do about an error; waits are ``Sleep``
-steps, so tests run them on a virtual clock.
+:mod:`._responses` and :mod:`._core_reads`, and :func:`._retry.decide` says what to do about an
+error; waits are ``Sleep`` steps, so tests run them on a virtual clock. The export flows are in
+:mod:`._core_render`, mixed in; the readers' old private names (``_claim_token``, ``_read_cancel``,
+``_not_a_stream``, ``_connection_error``, ``_is_json``) are still importable from here.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import pathlib
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -26,20 +27,19 @@ from . import _requests as rq
 from . import contract
 from ._clock import Clock
 from ._config import Config, TokenSource, save_client_id
-from ._errors import (
-    APIError,
-    ConfigurationError,
-    NemoConnectionError,
-    NemoError,
-    OutOfCredits,
-    UnexpectedResponse,
-)
-from ._files import checked_file, checked_url, download_target, save_atomically
-from ._flow import Close, Flow, Read, Send, Sleep
+from ._core_reads import ERROR_BODY_LIMIT as _ERROR_BODY_LIMIT  # noqa: F401
+from ._core_reads import claim_token_of, drain, is_json, not_a_stream, send
+from ._core_reads import claim_token_of as _claim_token  # noqa: F401
+from ._core_reads import connection_error as _connection_error  # noqa: F401
+from ._core_reads import is_json as _is_json  # noqa: F401
+from ._core_reads import not_a_stream as _not_a_stream  # noqa: F401
+from ._core_reads import read_cancel as _read_cancel  # noqa: F401
+from ._core_render import RenderFlows
+from ._errors import APIError, ConfigurationError, OutOfCredits
+from ._files import checked_file, checked_url
+from ._flow import Flow, Sleep
 from ._models import (
     Credits,
-    MissingField,
-    RenderJob,
     SavedSession,
     SessionInfo,
     SessionState,
@@ -48,7 +48,7 @@ from ._models import (
     uploaded_files_from,
 )
 from ._responses import error_in, read_value
-from ._retry import Attempt, RetryPolicy, decide, resubmit_render
+from ._retry import Attempt, RetryPolicy, decide
 
 __all__ = ["Core"]
 
@@ -59,11 +59,9 @@ T = TypeVar("T")
 _TURN_RETRYABLE = frozenset(
     {contract.Code.RATE_LIMITED, contract.Code.TOKEN_INVALID, contract.Code.SESSION_NOT_FOUND}
 )
-#: How much of a refused stream's body is read to find out why (an error body is small).
-_ERROR_BODY_LIMIT = 1024 * 1024
 
 
-class Core:
+class Core(RenderFlows):
     """Auth and session state plus one flow per endpoint, with the contract's retry rules.
 
     ``token_source`` is ``"argument"`` or ``"env"`` for a token the user gave (reported when
@@ -186,7 +184,7 @@ class Core:
         yield from self.ensure_session()
         claim = yield from self._call(
             lambda: rq.claim_token(self.config, self._auth(), self.task_id or "", self._sid()),
-            partial(read_value, parse=_claim_token),
+            partial(read_value, parse=claim_token_of),
             Attempt(session_safe=True),
         )
         return self.config.web_url + contract.CLAIM_PATH.format(claim_token=quote(claim, safe=""))
@@ -256,79 +254,13 @@ class Core:
         attempt = Attempt(session_safe=True)
         while True:
             request = rq.run_sse(self.config, self._auth(), self._sid(), message)
-            response = yield from self._send(request, stream=True)
-            if response.is_success and not _is_json(response):
+            response = yield from send(request, stream=True)
+            if response.is_success and not is_json(response):
                 return response
-            refused = yield from self._drain(response)
-            error = error_in(refused) or _not_a_stream(refused)
+            refused = yield from drain(response)
+            error = error_in(refused) or not_a_stream(refused)
             if error.code not in _TURN_RETRYABLE:
                 raise self._final(error)
-            attempt = yield from self._recover(error, attempt)
-
-    # --- renders ------------------------------------------------------------------------------
-
-    def submit_render(
-        self, draft: Mapping[str, Any], render_id: str | None = None
-    ) -> Flow[RenderJob]:
-        """Start an export of ``draft``. A failed submission is retried once with a *new* id
-        (a repeated id returns the existing job, so only a new id is a real second try)."""
-        yield from self.ensure_session()
-        try:
-            return (yield from self._submit(draft, render_id or self._new_render_id()))
-        except NemoError as error:
-            if not resubmit_render(error):
-                raise
-            logger.info("render submission failed (%s); retrying once with a new id", error)
-        return (yield from self._submit(draft, self._new_render_id()))
-
-    def _submit(self, draft: Mapping[str, Any], render_id: str) -> Flow[RenderJob]:
-        parse = partial(RenderJob.from_data, render_id=render_id)
-        return (
-            yield from self._call(
-                lambda: rq.submit_render(self.config, self._auth(), render_id, self._sid(), draft),
-                partial(read_value, parse=parse, kind="render"),
-                Attempt(),
-            )
-        )
-
-    def render_status(self, render_id: str) -> Flow[RenderJob]:
-        """The job's status, progress (0–100) and output URL, read from either shape."""
-        yield from self.ensure_token()
-        parse = partial(RenderJob.from_data, render_id=render_id)
-        return (
-            yield from self._call(
-                lambda: rq.render_status(self.config, self._auth(), render_id),
-                partial(read_value, parse=parse, kind="render"),
-                Attempt(),
-            )
-        )
-
-    def cancel_render(self, render_id: str) -> Flow[RenderJob]:
-        """Cancel a job; a body without a status reads as ``cancelled``."""
-        yield from self.ensure_token()
-        return (
-            yield from self._call(
-                lambda: rq.cancel_render(self.config, self._auth(), render_id),
-                partial(_read_cancel, render_id=render_id),
-                Attempt(),
-            )
-        )
-
-    def download(self, url: str, dest: str | os.PathLike[str]) -> Flow[pathlib.Path]:
-        """Stream ``url`` into ``dest`` (a file, or a folder to put it in). The bytes go to a
-        temporary file beside it, renamed at the end: a failure leaves nothing half-written."""
-        target = download_target(url, dest)
-        own = rq.same_origin(self.config, url)
-        if own:
-            yield from self.ensure_token()
-        attempt = Attempt()
-        while True:
-            request = rq.download(self.config, self._auth() if own else None, url)
-            response = yield from self._send(request, stream=True)
-            if response.is_success:
-                return (yield from save_atomically(response, target, self._read))
-            refused = yield from self._drain(response)
-            error = error_in(refused, kind="raw") or _not_a_stream(refused)
             attempt = yield from self._recover(error, attempt)
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -341,7 +273,7 @@ class Core:
     ) -> Flow[T]:
         """Send what ``build`` makes (again after each recovery) until ``read`` accepts it."""
         while True:
-            response = yield from self._send(build())
+            response = yield from send(build())
             try:
                 return read(response)
             except APIError as error:
@@ -371,39 +303,6 @@ class Core:
             error.register_url = self.register_url()
         return error
 
-    def _send(self, request: httpx.Request, stream: bool = False) -> Flow[httpx.Response]:
-        try:
-            response: httpx.Response = yield Send(request, stream=stream)
-        except httpx.TransportError as exc:
-            raise _connection_error(exc, request) from exc
-        return response
-
-    def _read(self, response: httpx.Response) -> Flow[bytes]:
-        try:
-            chunk: bytes = yield Read(response)
-        except httpx.TransportError as exc:
-            raise _connection_error(exc, response.request) from exc
-        return chunk
-
-    def _drain(self, response: httpx.Response) -> Flow[httpx.Response]:
-        """Read a refused streaming response's body, close it, and return it as a read one."""
-        body = bytearray()
-        try:
-            while len(body) < _ERROR_BODY_LIMIT and (chunk := (yield from self._read(response))):
-                body += chunk
-        except GeneratorExit:
-            raise
-        except BaseException:
-            yield Close(response)
-            raise
-        yield Close(response)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=bytes(body),
-            request=response.request,
-        )
-
     def _auth(self) -> str:
         if self._token is None:  # every caller ensured a token first; this is a bug guard
             raise ConfigurationError("no token: connect first")
@@ -423,44 +322,3 @@ class Core:
         millis = max(time.time_ns() // 1_000_000, self._last_render_ms + 1)
         self._last_render_ms = millis
         return f"render_{millis}_{secrets.token_hex(3)}"
-
-
-def _claim_token(data: Any) -> str:
-    token = data.get("claim_token") if isinstance(data, Mapping) else None
-    if not isinstance(token, str) or not token:
-        raise MissingField("claim token: missing field 'claim_token'")
-    return token
-
-
-def _read_cancel(response: httpx.Response, render_id: str) -> RenderJob:
-    error = error_in(response, kind="render")
-    if error is not None:
-        raise error
-    try:
-        return read_value(response, partial(RenderJob.from_data, render_id=render_id), "render")
-    except UnexpectedResponse:
-        status = contract.RenderStatus.CANCELLED
-        return RenderJob(id=render_id, status=status, progress=0.0, output_url=None, raw={})
-
-
-def _is_json(response: httpx.Response) -> bool:
-    return "json" in response.headers.get("Content-Type", "").lower()
-
-
-def _not_a_stream(response: httpx.Response) -> APIError:
-    kind = response.headers.get("Content-Type", "no content type")
-    return UnexpectedResponse(
-        f"expected a stream, got HTTP {response.status_code} with {kind}",
-        code=response.status_code,
-        status_code=response.status_code,
-        request=response.request,
-    )
-
-
-def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> NemoConnectionError:
-    what = type(exc).__name__
-    detail = f": {exc}" if str(exc) else ""
-    message = (
-        f"could not reach {request.url.scheme}://{request.url.netloc.decode()} ({what}{detail})"
-    )
-    return NemoConnectionError(message, request=request)
