@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -148,27 +147,12 @@ def nemo_mock(nemo_config: Any, nemo_clock: VirtualClock) -> MockServer:
 @pytest.fixture
 def nemo_live_mock(nemo_config: Any) -> Iterator[str]:
     """The mock on a free loopback port (uvicorn in a thread); yields its base URL."""
-    import uvicorn
-
-    from mockserver._app import MockServer
-    from nemokit._clock import ScaledClock
+    from ._driver import LiveMock
 
     mock, _, plugin = _split(nemo_config)
-    server = MockServer(_mock_config(mock), ScaledClock(float(plugin.get("time_scale", 1000))))
-    config = uvicorn.Config(server.app, host="127.0.0.1", port=0, log_level="warning")
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, name="nemo-live-mock", daemon=True)
-    thread.start()
-    while not runner.started:
-        if not thread.is_alive():
-            raise RuntimeError("the live mock did not start (see the log above)")
-        thread.join(0.01)
-    port = runner.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        runner.should_exit = True
-        thread.join(10)
+    scale = float(plugin.get("time_scale", 1000))
+    with LiveMock(_mock_config(mock), scale=scale) as live:
+        yield live.url
 
 
 @pytest.fixture
