@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit import contract
 from nemokit._clock import Clock, ScaledClock

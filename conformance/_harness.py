@@ -28,8 +28,7 @@ from collections.abc import Callable
 
 import httpx
 
-from mockserver._app import MockServer
-from mockserver._transport import StreamingTransport
+from mockserver import MockServer, StreamingTransport
 from nemokit import contract
 from nemokit._clock import Clock, VirtualClock
 

@@ -13,8 +13,7 @@ import tempfile
 
 import httpx
 
-from mockserver._app import MockServer
-from mockserver._transport import StreamingTransport
+from mockserver import MockServer, StreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver._app import MockServer
+from mockserver import JournalEntry, MockServer
 from mockserver._config import MockConfig
-from mockserver._journal import JournalEntry
 from nemokit import contract
 
 from ._model import REQUEST_KINDS, SETTING_FAULTS, Fault, Observation, Request, Scenario, TurnRecord

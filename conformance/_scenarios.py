@@ -322,8 +322,7 @@ async def _aconverse(
 
 def record_scenario(spec: ScenarioSpec | str, *, seed: int | None = None) -> Cassette:
     """Run a scenario against a fresh embedded mock and return its cassette (nothing written)."""
-    from mockserver._app import MockServer
-    from mockserver._transport import AsyncStreamingTransport
+    from mockserver import AsyncStreamingTransport, MockServer
 
     from ._record import AsyncRecordingTransport, Recorder
 

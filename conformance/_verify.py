@@ -371,7 +371,7 @@ def verify_cassette(
     """
     clock = VirtualClock()
     if against is None:
-        from mockserver._transport import StreamingTransport
+        from mockserver import StreamingTransport
 
         server = _embedded(cassette, clock, mock or {})
         inner: httpx.BaseTransport = StreamingTransport(server.app)
@@ -413,7 +413,7 @@ def _check_one(
 
 
 def _embedded(cassette: Cassette, clock: VirtualClock, overrides: Mapping[str, Any]) -> Any:
-    from mockserver._app import MockServer
+    from mockserver import MockServer
     from mockserver._config import MockConfig
 
     recorded = cassette.extra.get("mock", {})

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from mockserver._app import MockServer
+    from mockserver import MockServer
     from nemokit._client import Nemo
     from nemokit._clock import VirtualClock
 
@@ -138,7 +138,7 @@ def nemo_clock() -> VirtualClock:
 @pytest.fixture
 def nemo_mock(nemo_config: Any, nemo_clock: VirtualClock) -> MockServer:
     """The mock in process, on the shared virtual clock."""
-    from mockserver._app import MockServer
+    from mockserver import MockServer
 
     mock, _, _ = _split(nemo_config)
     return MockServer(_mock_config(mock), nemo_clock)
@@ -164,7 +164,7 @@ def nemo_cassette(
     if marker is None:
         yield None
         return
-    from mockserver._transport import StreamingTransport
+    from mockserver import StreamingTransport
 
     from ._cassette import CassetteError
     from ._replay import build_router
@@ -208,7 +208,7 @@ def nemo_client(
     """A ``Nemo`` client wired to the cassette (marked tests) or to the in-process mock."""
     import httpx
 
-    from mockserver._transport import StreamingTransport
+    from mockserver import StreamingTransport
     from nemokit._client import Nemo
 
     _, client, _ = _split(nemo_config)

@@ -510,7 +510,7 @@ def test_modes_and_timings_are_validated_loudly(tmp_path: pathlib.Path) -> None:
 
 
 def test_a_session_against_the_mock_replays_identically(tmp_path: pathlib.Path) -> None:
-    app_module = pytest.importorskip("mockserver._app")
+    app_module = pytest.importorskip("mockserver.http._app")
     clock = VirtualClock()
     real = httpx.ASGITransport(app=app_module.create_app(clock=clock))
     recording = AsyncRecordingTransport(real, tmp_path / "mock.json", clock=clock)

@@ -83,7 +83,7 @@ def remote_mock() -> Iterator[str]:
     """The mock on a free loopback port (a 'remote' server for --against)."""
     import uvicorn
 
-    from mockserver._app import MockServer
+    from mockserver import MockServer
     from mockserver._config import MockConfig
 
     cassette = load_cassette(CASSETTES / "error_4001.json")

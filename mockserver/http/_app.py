@@ -21,18 +21,14 @@ from starlette.routing import Route
 from nemokit import contract
 from nemokit._clock import Clock, VirtualClock
 
+from .._config import MockConfig
+from ..state import Faults, Journal, MockState
 from . import _endpoints as ep
 from ._admin import admin_routes
-from ._config import MockConfig
 from ._errors import ApiError, error_response
-from ._faults import Faults
-from ._hot import hot_target as _hot_target  # noqa: F401  (tests import it from here)
 from ._instrument import Instrument
 from ._instrument import not_found as _not_found
-from ._journal import Journal
-from ._state import MockState
 from ._upload import upload
-from ._watch import code_of as _code_of  # noqa: F401  (tests import it from here)
 
 __all__ = ["MockServer", "create_app"]
 

@@ -9,17 +9,12 @@ Starlette (``tests/mock/test_mock_hot_paths.py`` asks every case both ways).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import Scope, Send
 
 from nemokit import contract
 
+from ..state import JournalEntry, MockState
 from . import _endpoints as ep
-from ._journal import JournalEntry
-
-if TYPE_CHECKING:
-    from ._app import MockServer
 
 __all__ = ["CREDITS", "hot_body", "hot_target", "send_hot"]
 
@@ -47,12 +42,12 @@ def hot_target(scope: Scope) -> str | None:
     return None
 
 
-def hot_body(server: MockServer, target: str, scope: Scope) -> bytes:
+def hot_body(state: MockState, target: str, scope: Scope) -> bytes:
     """The success body for ``target``; raises ``ApiError`` as the routed endpoint would."""
-    account = ep.account_of(server, scope["headers"])
+    account = ep.account_of(state, scope["headers"])
     if target == CREDITS:
-        return ep.credits_body(server, account)
-    return ep.state_body(server, account, target)
+        return ep.credits_body(state, account)
+    return ep.state_body(state, account, target)
 
 
 async def send_hot(body: bytes, send: Send, entry: JournalEntry) -> None:

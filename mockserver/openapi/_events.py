@@ -7,7 +7,7 @@ heartbeat. The other two heartbeat forms are not JSON and are described in words
 
 from __future__ import annotations
 
-from ._openapi_common import _NUM, _STR, Schema, _obj, _ref
+from ._common import _NUM, _STR, Schema, _obj, _ref
 
 
 def _event_schemas() -> dict[str, Schema]:

@@ -12,7 +12,7 @@ import copy
 
 from nemokit import contract
 
-from ._openapi_common import (
+from ._common import (
     _APP,
     _CODES,
     _ID,
@@ -27,7 +27,7 @@ from ._openapi_common import (
     _obj,
     _ref,
 )
-from ._openapi_events import _event_schemas
+from ._events import _event_schemas
 
 
 def _schemas() -> dict[str, Schema]:

@@ -59,8 +59,8 @@ from typing import Any
 from nemokit import contract
 from nemokit._clock import Clock
 
-from ._agent import ScriptItem, TurnScript
-from ._config import SSE_FRAMINGS, MockConfig
+from .._config import SSE_FRAMINGS, MockConfig
+from ._plan import ScriptItem, TurnScript
 
 __all__ = [
     "LONG_PROGRESS_EVERY",

@@ -1,16 +1,15 @@
 """The records the mock's state keeps: accounts, sessions, turns, credits and issued tokens.
 
-Plain values with no lock and no clock: :class:`~mockserver._state.MockState` owns them, guards
+Plain values with no lock and no clock: :class:`~mockserver.state.MockState` owns them, guards
 them and derives what time changes (a turn's draft, its charge) when it is read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ._agent import TurnScript
+from ..agent._plan import TurnScript
 
 __all__ = ["Account", "Credits", "IssuedToken", "Session", "Turn", "empty_draft"]
 

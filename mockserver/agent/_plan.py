@@ -61,7 +61,7 @@ from typing import Any, Literal
 
 from nemokit import contract
 
-from ._config import MockConfig
+from .._config import MockConfig
 from ._drafts import find_track, has_segments, seed_from_media
 from ._edits import Change, apply
 from ._intents import CJK, Context, operations

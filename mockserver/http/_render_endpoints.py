@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, Response
 
 from nemokit import contract
 
+from .._media import tiny_mp4
+from ..state import RenderJob, new_render_job
 from ._errors import ApiError, bad_request
-from ._media import tiny_mp4
-from ._render import RenderJob, new_render_job
 from ._requests_in import mock_of, read_object, require_account, take
 
 __all__ = ["cancel_render", "download", "render_status", "render_view", "submit_render"]

@@ -16,10 +16,10 @@ Choices the contract leaves open (documented here and in the README):
   tokens, which come from :mod:`secrets`.
 
 One re-entrant lock guards everything: the app runs one event loop, but tests and journal
-readers may use threads.
-The records it keeps (accounts, sessions, turns, credits) are plain values in
-:mod:`._records`; they are re-exported here. What a session shows (its draft, its cached state
-body) is read in :mod:`._state_views`; render jobs are kept in :mod:`._state_renders`.
+readers may use threads. The records it keeps (accounts, sessions, turns, credits) are plain
+values in :mod:`._records`, re-exported here; render jobs are :mod:`._render`. Drafts are replaced
+whole when a turn lands, never edited in place, so a cached state body can be kept with the draft
+object it showed.
 """
 
 from __future__ import annotations
@@ -33,21 +33,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nemokit import contract
 from nemokit._clock import Clock
 
-from ._config import MockConfig
-from ._errors import ApiError, ok_body
+from .._config import MockConfig
+from .._envelopes import ApiError, ok_body
+from ..agent._plan import TurnScript
 from ._records import Account, Credits, IssuedToken, Session, Turn, empty_draft
-from ._state_renders import RenderBook
-from ._state_renders import shown as _shown
-from ._state_views import CachedBody, StateViews
-
-if TYPE_CHECKING:
-    from ._agent import TurnScript
-    from ._render import RenderJob
+from ._render import RenderJob
 
 __all__ = [
     "Account",
@@ -82,12 +77,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class MockState(StateViews, RenderBook):
-    """Every account, session, turn, upload and render of one mock, behind one lock.
+@dataclass(frozen=True, slots=True)
+class CachedBody:
+    """A session's rendered state body and what it showed (see ``StateViews.state_body``)."""
 
-    Drafts and state bodies are read by :class:`~._state_views.StateViews`, render jobs kept by
-    :class:`~._state_renders.RenderBook`; the attributes they use are made here, in ``reset``.
-    """
+    draft: dict[str, Any]
+    key: tuple[int, int, int]
+    body: bytes
+
+
+def _ended(session: Session, now: float) -> int:
+    return sum(1 for turn in session.turns if turn.end <= now)
+
+
+def _shown(value: str, limit: int = 64) -> str:
+    """``value`` cut for an error message: a 300 KB id must not come back in the answer."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters)"
+
+
+class MockState:
+    """Every account, session, turn, upload and render of one mock, behind one lock."""
 
     def __init__(self, clock: Clock, config: Callable[[], MockConfig]) -> None:
         self._clock = clock
@@ -273,3 +282,143 @@ class MockState(StateViews, RenderBook):
     def add_uploads(self, session: Session, files: Sequence[Mapping[str, Any]]) -> None:
         with self._lock:
             session.uploads.extend(dict(f) for f in files)
+
+    # --- what a session shows: its draft and its state body -----------------------------------
+
+    def draft(self, session: Session) -> dict[str, Any]:
+        """The session's draft now (a copy: the caller may change it)."""
+        return copy.deepcopy(self._latest(session))
+
+    def _latest(self, session: Session, now: float | None = None) -> dict[str, Any]:
+        """The session's draft at ``now`` (default: now): the latest landed turn edit or
+        post-production step.
+
+        The stored object itself, shared: read it, serialise it, never change it (drafts are
+        replaced whole when a turn lands, never edited in place).
+        """
+        if now is None:
+            now = self.now()
+        with self._lock:
+            latest = session.base_draft
+            landed = [
+                (when, turn.index, draft)
+                for turn in session.turns
+                for when, draft in turn.draft_events()
+                if when <= now
+            ]
+            if landed:
+                latest = max(landed, key=lambda e: (e[0], e[1]))[2]
+            return latest
+
+    def state_of(self, session: Session) -> dict[str, Any]:
+        """The ``/latest`` state body: the draft now and what surrounds it.
+
+        For serialising only: the draft and the upload records in it are the stored objects,
+        not copies (a deep copy per read was ~15 % of a state fetch), so nothing may change them.
+        """
+        now = self.now()
+        with self._lock:
+            return self._state_at(session, self._latest(session, now), now)
+
+    def state_body(self, session: Session) -> bytes:
+        """The ``/latest`` success body as bytes, rendered once per visible change.
+
+        What a state shows changes only when an upload is added, a turn starts, a turn ends
+        (``generated_media``) or a draft lands (a turn's edit or a post-production step), and the
+        last two are derived from the clock: so the cached body is kept with the draft object it
+        showed (drafts are replaced, never changed) and the counts of uploads, turns and ended
+        turns at that time. The ended turns at one instant are those with ``end <= now``, a
+        family nested in time, so their count tells which they are.
+        """
+        now = self.now()
+        with self._lock:
+            draft = self._latest(session, now)
+            key = (len(session.uploads), len(session.turns), _ended(session, now))
+            cached = self._bodies.get(session.session_id)
+            if cached is not None and cached.draft is draft and cached.key == key:
+                return cached.body
+            body = ok_body(self._state_at(session, draft, now))
+            self._bodies[session.session_id] = CachedBody(draft, key, body)
+            return body
+
+    def _state_at(self, session: Session, draft: dict[str, Any], now: float) -> dict[str, Any]:
+        with self._lock:
+            found = draft.get("m")
+            meta: dict[str, Any] = found if isinstance(found, dict) else {}
+            generated = [
+                {"id": f"gen_{t.index}", "type": "video", "turn": t.index, "message": t.message}
+                for t in session.turns
+                if t.script.kind == "generate" and t.end <= now
+            ]
+            return {
+                "session_id": session.session_id,
+                "task_id": session.task_id,
+                "task_name": session.task_name,
+                "state": {
+                    # A new list (uploads may be added meanwhile); the records are never changed.
+                    "video_infos": list(session.uploads),
+                    "draft": draft,
+                    "canvas_config": {
+                        "width": meta.get("width", 1920),
+                        "height": meta.get("height", 1080),
+                    },
+                    "video_analyses": [],
+                    "generated_media": generated,
+                },
+            }
+
+    # --- render jobs, by render id ------------------------------------------------------------
+
+    def submit_render(
+        self,
+        account: Account,
+        session: Session,
+        render_id: str,
+        make: Callable[[], RenderJob],
+    ) -> tuple[RenderJob, bool]:
+        """``(job, created)``: the job ``render_id`` (existing or made by ``make``).
+
+        A repeated id returns the existing job; an id another user took, or a second active
+        export in one session, is HTTP 409.
+        """
+        now = self.now()
+        with self._lock:
+            existing = self._renders.get(render_id)
+            if existing is not None:
+                if existing.user_id != account.user_id:
+                    raise ApiError(409, f"render id {render_id} is already in use; pick another id")
+                return existing, False
+            for job in self._renders.values():
+                if job.session_id == session.session_id and job.is_active(now):
+                    raise ApiError(
+                        409,
+                        f"session {session.session_id} already has an active export "
+                        f"({job.id}); wait for it or cancel it",
+                        extra={"activeId": job.id},
+                    )
+            job = make()
+            self._renders[render_id] = job
+            return job, True
+
+    def render_of(self, account: Account, render_id: str) -> RenderJob:
+        """``account``'s render ``render_id``; another user's or an unknown one is 1002."""
+        with self._lock:
+            job = self._renders.get(render_id)
+            if job is None or job.user_id != account.user_id:
+                raise ApiError(
+                    contract.Code.SESSION_NOT_FOUND, f"render {_shown(render_id)} not found"
+                )
+            return job
+
+    def cancel_render(self, account: Account, render_id: str) -> RenderJob:
+        """Cancel an active render; a finished one is returned as it is."""
+        now = self.now()
+        with self._lock:
+            job = self.render_of(account, render_id)
+            job.cancel(now)
+            return job
+
+    def render_for_download(self, render_id: str) -> RenderJob | None:
+        """Any user's render: output URLs work like a CDN link, without a token."""
+        with self._lock:
+            return self._renders.get(render_id)

@@ -33,9 +33,9 @@ from starlette.responses import Response
 
 from nemokit import contract
 
-from ._endpoints import entry_of, mock_of, read_object, require_account, take
+from .._media import sniff
 from ._errors import ApiError, bad_request, ok
-from ._media import sniff
+from ._requests_in import entry_of, mock_of, read_object, require_account, take
 
 __all__ = ["HEAD_BYTES", "MAX_FILES", "OVERHEAD", "sanitize_filename", "upload"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from ._journal import BODY_TEXT_CAP, JournalEntry
+from ..state import BODY_TEXT_CAP, JournalEntry
 
 __all__ = ["code_of", "drain_small_body", "finish_body", "watch"]
 

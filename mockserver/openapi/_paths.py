@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nemokit import contract
 
-from ._openapi_common import _CODES, _INT, _RENDER_ID, _STR, Schema, _obj, _ref
+from ._common import _CODES, _INT, _RENDER_ID, _STR, Schema, _obj, _ref
 
 _HEADERS = {
     "SkillSource": (

@@ -14,7 +14,6 @@ Around every request, outermost, :class:`Instrument`:
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
@@ -22,15 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemokit import contract
 
-from ._config import MockConfig
+from .._config import MockConfig
+from ..state import BODY_TEXT_CAP, DroppedConnection, FaultRule, JournalEntry
 from ._errors import ApiError, error_body, error_response, is_render_path
-from ._faults import DroppedConnection, FaultRule
 from ._hot import hot_body, hot_target, send_hot
-from ._journal import BODY_TEXT_CAP, JournalEntry
+from ._served import Served
 from ._watch import drain_small_body, finish_body, watch
-
-if TYPE_CHECKING:
-    from ._app import MockServer
 
 __all__ = ["Instrument", "not_found"]
 
@@ -45,7 +41,7 @@ def not_found(method: str, path: str) -> ApiError:
 class Instrument:
     """Journal, faults and the last line of defence, around the whole app."""
 
-    def __init__(self, app: ASGIApp, server: MockServer) -> None:
+    def __init__(self, app: ASGIApp, server: Served) -> None:
         self.app, self.server = app, server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,7 +168,7 @@ class Instrument:
         to ``_safely``.
         """
         try:
-            body = hot_body(self.server, target, scope)
+            body = hot_body(self.server.state, target, scope)
         except ApiError as exc:
             await self._respond(exc, scope, receive, send, entry)
             return

@@ -28,10 +28,10 @@ from starlette.routing import BaseRoute, Route
 
 from nemokit import contract
 
-from ._config import MockConfig
-from ._endpoints import mock_of, read_json
-from ._errors import ApiError
-from ._faults import FaultRule
+from .._config import MockConfig
+from .._envelopes import ApiError
+from ..state import FaultRule
+from ._requests_in import mock_of, read_json
 
 __all__ = ["admin_routes", "config_dict"]
 

@@ -35,8 +35,8 @@ from urllib.parse import quote
 from nemokit import contract
 from nemokit.contract import RenderStatus
 
-from ._config import MockConfig
-from ._media import tiny_mp4
+from .._config import MockConfig
+from .._media import tiny_mp4
 
 __all__ = ["RenderJob", "iso_time", "new_render_job"]
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from nemokit import contract
 
-from ._openapi_paths import _parameters, _paths, _responses
-from ._openapi_schemas import _schemas
+from ._paths import _parameters, _paths, _responses
+from ._schemas import _schemas
 
 __all__ = ["openapi_document"]
 

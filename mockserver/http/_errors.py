@@ -15,13 +15,14 @@ The HTTP status of a *business* code (1001, 1002, 2001, 4001, 4002) follows the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from nemokit import contract
+
+from .._envelopes import ApiError, bad_request, json_bytes, ok_body
 
 __all__ = [
     "ApiError",
@@ -38,39 +39,6 @@ __all__ = [
 ]
 
 _RENDER_PREFIX = "/api/render/"
-
-
-class ApiError(Exception):
-    """A refusal that the mock answers with a contract error.
-
-    ``code`` is a contract code (1001…4002) or an HTTP status; ``status`` overrides the status
-    that the error style would pick; ``headers`` are added to the response (``Retry-After``,
-    ``Allow``); ``extra`` adds fields to the error body.
-    """
-
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        *,
-        status: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = int(code)
-        self.message = message
-        self.status = status
-        self.headers = dict(headers or {})
-        self.extra = dict(extra or {})
-
-    def __repr__(self) -> str:
-        return f"ApiError(code={self.code}, message={self.message!r})"
-
-
-def bad_request(message: str, *, status: int = 400) -> ApiError:
-    """Bad input (malformed JSON, a missing or mistyped field): HTTP 400 in every style."""
-    return ApiError(status, message, status=status)
 
 
 def is_render_path(path: str) -> bool:
@@ -101,24 +69,9 @@ def error_response(error: ApiError, *, style: contract.ErrorStyle, path: str) ->
     return JSONResponse(body, status_code=status, headers=error.headers or None)
 
 
-def json_bytes(content: Any) -> bytes:
-    """``content`` rendered exactly as Starlette's ``JSONResponse`` renders it (compact UTF-8)."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
-
-
 def json_response(body: bytes) -> Response:
     """A 200 ``application/json`` response of bytes rendered already (by :func:`json_bytes`)."""
     return Response(body, media_type="application/json")
-
-
-_SUCCESS = int(contract.Code.SUCCESS)
-
-
-def ok_body(data: Any) -> bytes:
-    """The bytes of the success envelope ``{"code": 0, "message": "success", "data": data}``."""
-    return json_bytes({"code": _SUCCESS, "message": "success", "data": data})
 
 
 def ok(data: Any) -> Response:

@@ -12,14 +12,16 @@ and the other modules have always found them. Choices beyond the contract:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from nemokit import contract
 
-from ._agent import TurnScript, plan_turn
+from ..agent import TurnScript, plan_turn, play_turn
+from ..state import Account, MockState
+from ..state._state import iso_time
 from ._errors import ApiError, bad_request, json_response, ok
 from ._render_endpoints import cancel_render as cancel_render
 from ._render_endpoints import download as download
@@ -35,11 +37,6 @@ from ._requests_in import read_json as read_json
 from ._requests_in import read_object as read_object
 from ._requests_in import require_account as require_account
 from ._requests_in import take as take
-from ._state import Account, iso_time
-from ._stream import play_turn
-
-if TYPE_CHECKING:
-    from ._app import MockServer
 
 __all__ = [
     "JSON_BODY_LIMIT",
@@ -105,28 +102,27 @@ async def claim_token(request: Request) -> Response:
     return ok({"claim_token": state.claim_token(session), "expires_in": contract.CLAIM_TOKEN_TTL})
 
 
-def credits_body(server: MockServer, account: Account) -> bytes:
+def credits_body(state: MockState, account: Account) -> bytes:
     """The credits answer's bytes."""
-    return server.state.credits_body(account)
+    return state.credits_body(account)
 
 
-def state_body(server: MockServer, account: Account, session_id: str) -> bytes:
+def state_body(state: MockState, account: Account, session_id: str) -> bytes:
     """The state answer's bytes (cached by the state until something it shows changes)."""
-    state = server.state
     return state.state_body(state.session_of(account, session_id))
 
 
 async def credits(request: Request) -> Response:
-    return json_response(credits_body(mock_of(request), require_account(request)))
+    return json_response(credits_body(mock_of(request).state, require_account(request)))
 
 
 async def session_state(request: Request) -> Response:
     account = require_account(request)
-    return json_response(state_body(mock_of(request), account, request.path_params["sid"]))
+    return json_response(state_body(mock_of(request).state, account, request.path_params["sid"]))
 
 
 async def openapi(request: Request) -> Response:
-    from ._openapi import openapi_document
+    from ..openapi import openapi_document
 
     return JSONResponse(openapi_document())
 

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from nemokit import contract
 
-from ._errors import ApiError, bad_request
-from ._state import Account
-
-if TYPE_CHECKING:
-    from ._app import MockServer
-    from ._journal import JournalEntry
+from .._envelopes import ApiError, bad_request
+from ..state import Account, JournalEntry, MockState
+from ._served import Served
 
 __all__ = [
     "JSON_BODY_LIMIT",
@@ -39,8 +36,9 @@ JSON_BODY_LIMIT = 1024 * 1024
 _MISSING = object()
 
 
-def mock_of(request: Request) -> MockServer:
-    server: MockServer = request.app.state.mock
+def mock_of(request: Request) -> Served:
+    """The mock this app serves (``app.state.mock``, set when the app is built)."""
+    server: Served = request.app.state.mock
     return server
 
 
@@ -51,13 +49,13 @@ def entry_of(request: Request) -> JournalEntry | None:
 
 def require_account(request: Request) -> Account:
     """The caller's account from ``Authorization: Bearer``; 1001 otherwise."""
-    return account_of(mock_of(request), request.scope["headers"])
+    return account_of(mock_of(request).state, request.scope["headers"])
 
 
 _AUTHORIZATION = contract.HEADER_AUTHORIZATION.lower().encode("latin-1")
 
 
-def account_of(server: MockServer, headers: Iterable[tuple[bytes, bytes]]) -> Account:
+def account_of(state: MockState, headers: Iterable[tuple[bytes, bytes]]) -> Account:
     """The account of the first ``Authorization: Bearer`` among the ASGI ``headers``; 1001.
 
     Read from the scope's bytes (as Starlette's ``Headers.get`` would: the first match, as
@@ -69,7 +67,7 @@ def account_of(server: MockServer, headers: Iterable[tuple[bytes, bytes]]) -> Ac
         raise ApiError(
             contract.Code.TOKEN_INVALID, "missing bearer token (Authorization: Bearer …)"
         )
-    return server.state.authenticate(token.strip())
+    return state.authenticate(token.strip())
 
 
 def _reject_constant(name: str) -> Any:
