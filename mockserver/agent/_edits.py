@@ -1,6 +1,6 @@
 """Each edit of the scripted agent: it mutates the working draft and reports what it did.
 
-An edit is a function of the draft and the turn's :class:`~mockserver._intents.Context`; every
+An edit is a function of the draft and the turn's :class:`~mockserver.agent._intents.Context`; every
 random choice comes from ``ctx.rng`` in a fixed order, so a plan stays reproducible. The draft is
 refreshed (``d`` recomputed, other tracks clipped to it) after each edit by :func:`apply`.
 """

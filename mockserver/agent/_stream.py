@@ -1,4 +1,4 @@
-"""Plays a :class:`~mockserver._agent.TurnScript` as ``/run_sse`` bytes, in virtual time.
+"""Plays a :class:`~mockserver.agent.TurnScript` as ``/run_sse`` bytes, in virtual time.
 
 :func:`play_turn` is an async generator of SSE frames. It waits on the shared clock (never on
 real time) until each item is due at ``start + item.at``, sends heartbeats every

@@ -24,10 +24,12 @@ from nemokit._clock import Clock, VirtualClock
 from .._config import MockConfig
 from ..state import Faults, Journal, MockState
 from . import _endpoints as ep
+from . import _render_endpoints as render
 from ._admin import admin_routes
 from ._errors import ApiError, error_response
 from ._instrument import Instrument
 from ._instrument import not_found as _not_found
+from ._requests_in import mock_of
 from ._upload import upload
 
 __all__ = ["MockServer", "create_app"]
@@ -94,10 +96,10 @@ def _routes() -> list[Any]:
         (contract.PATH_CLAIM_TOKEN, ep.claim_token, ["POST"]),
         (contract.PATH_RUN_SSE, ep.run_sse, ["POST"]),
         (contract.PATH_UPLOAD, upload, ["POST"]),
-        (contract.PATH_RENDER, ep.submit_render, ["POST"]),
-        (contract.PATH_RENDER_STATUS, ep.render_status, ["GET"]),
-        (contract.PATH_RENDER_CANCEL, ep.cancel_render, ["POST"]),
-        (contract.PATH_DOWNLOAD, ep.download, ["GET"]),
+        (contract.PATH_RENDER, render.submit_render, ["POST"]),
+        (contract.PATH_RENDER_STATUS, render.render_status, ["GET"]),
+        (contract.PATH_RENDER_CANCEL, render.cancel_render, ["POST"]),
+        (contract.PATH_DOWNLOAD, render.download, ["GET"]),
         ("/openapi.json", ep.openapi, ["GET"]),
     ]
     return [Route(path, fn, methods=methods) for path, fn, methods in table] + admin_routes()
@@ -115,7 +117,7 @@ def _build_app(server: MockServer) -> Starlette:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc, style=ep.mock_of(request).config.error_style, path=request.url.path)
+    return error_response(exc, style=mock_of(request).config.error_style, path=request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -133,4 +135,4 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
     else:
         error = ApiError(exc.status_code, f"{exc.detail} ({method} {path})", status=exc.status_code)
-    return error_response(error, style=ep.mock_of(request).config.error_style, path=path)
+    return error_response(error, style=mock_of(request).config.error_style, path=path)

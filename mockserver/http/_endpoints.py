@@ -2,8 +2,7 @@
 asks the state.
 
 The request readers every endpoint uses are in :mod:`._requests_in`, the render endpoints in
-:mod:`._render_endpoints` and upload in :mod:`._upload`; all are re-exported here, where the app
-and the other modules have always found them. Choices beyond the contract:
+:mod:`._render_endpoints` and upload in :mod:`._upload`. Choices beyond the contract:
 
 - ``/run_sse`` with an ``app_name`` other than ``nemo_agent`` is HTTP 400.
 - Render ids, a second export and ``/download``: see :mod:`._render_endpoints`.
@@ -23,30 +22,18 @@ from ..agent import TurnScript, plan_turn, play_turn
 from ..state import Account, MockState
 from ..state._state import iso_time
 from ._errors import ApiError, bad_request, json_response, ok
-from ._render_endpoints import cancel_render as cancel_render
-from ._render_endpoints import download as download
-from ._render_endpoints import render_status as render_status
-from ._render_endpoints import render_view as render_view
-from ._render_endpoints import submit_render as submit_render
-from ._requests_in import JSON_BODY_LIMIT as JSON_BODY_LIMIT
-from ._requests_in import account_of as account_of
-from ._requests_in import client_ip as client_ip
-from ._requests_in import entry_of as entry_of
-from ._requests_in import mock_of as mock_of
-from ._requests_in import read_json as read_json
-from ._requests_in import read_object as read_object
-from ._requests_in import require_account as require_account
-from ._requests_in import take as take
+from ._requests_in import client_ip, entry_of, mock_of, read_object, require_account, take
 
 __all__ = [
-    "JSON_BODY_LIMIT",
-    "account_of",
+    "anonymous_token",
+    "claim_token",
+    "create_session",
+    "credits",
     "credits_body",
-    "mock_of",
-    "read_json",
-    "require_account",
+    "openapi",
+    "run_sse",
+    "session_state",
     "state_body",
-    "take",
 ]
 
 

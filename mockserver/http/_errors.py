@@ -1,6 +1,7 @@
 """The mock's responses: the contract's envelopes, and its errors in the configured style.
 
-Endpoints *raise* :class:`ApiError`; the app renders it. Two body families exist:
+Endpoints *raise* :class:`~mockserver._envelopes.ApiError` (defined below the layers, so that the
+state can raise it too); the app renders it here. Two body families exist:
 
 - most endpoints: ``{"code": <n>, "message": <text>, "data": null}``;
 - render endpoints (``/api/render/...``): ``{"success": false, "error": <text>, "code": <n>}``.

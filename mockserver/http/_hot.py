@@ -1,6 +1,6 @@
 """The hot path: GET credits and GET a session's state, answered by an exact path match.
 
-These two are what clients poll, so :class:`~mockserver._instrument.Instrument` answers them
+These two are what clients poll, so :class:`~mockserver.http._instrument.Instrument` answers them
 without Starlette's linear routing, ExceptionMiddleware and Request/Response wrappers. The same
 functions as the routed endpoints make the bytes; an ``ApiError`` from them is left to the caller,
 which renders it as the app's handler does. HEAD, other methods and root paths go through
@@ -14,7 +14,8 @@ from starlette.types import Scope, Send
 from nemokit import contract
 
 from ..state import JournalEntry, MockState
-from . import _endpoints as ep
+from ._endpoints import credits_body, state_body
+from ._requests_in import account_of
 
 __all__ = ["CREDITS", "hot_body", "hot_target", "send_hot"]
 
@@ -44,10 +45,10 @@ def hot_target(scope: Scope) -> str | None:
 
 def hot_body(state: MockState, target: str, scope: Scope) -> bytes:
     """The success body for ``target``; raises ``ApiError`` as the routed endpoint would."""
-    account = ep.account_of(state, scope["headers"])
+    account = account_of(state, scope["headers"])
     if target == CREDITS:
-        return ep.credits_body(state, account)
-    return ep.state_body(state, account, target)
+        return credits_body(state, account)
+    return state_body(state, account, target)
 
 
 async def send_hot(body: bytes, send: Send, entry: JournalEntry) -> None:

@@ -1,7 +1,7 @@
 """Building blocks of the mock's OpenAPI document: schema helpers, scalar schemas, error codes.
 
-Shared by the component schemas (:mod:`._openapi_schemas`, :mod:`._openapi_events`) and the
-paths (:mod:`._openapi_paths`), so a constraint such as "an id is never blank" is written once.
+Shared by the component schemas (:mod:`._schemas`, :mod:`._events`) and the
+paths (:mod:`._paths`), so a constraint such as "an id is never blank" is written once.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ The SSE stream is ``text/event-stream``; OpenAPI 3.1 has no schema for a sequenc
 the media type carries ``x-event-schema`` (each ``data:`` line's JSON, ``oneOf`` the events of
 both dialects and the JSON heartbeat) and the other two heartbeat forms are described in words.
 
-This module assembles the document; its pieces are built in :mod:`._openapi_schemas` (with
-:mod:`._openapi_events` and the shared blocks of :mod:`._openapi_common`) and
-:mod:`._openapi_paths`.
+This module assembles the document; its pieces are built in :mod:`._schemas` (with
+:mod:`._events` and the shared blocks of :mod:`._common`) and
+:mod:`._paths`.
 """
 
 from __future__ import annotations

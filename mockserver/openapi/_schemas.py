@@ -3,7 +3,7 @@
 Both envelopes and every response body variant the contract lists (both upload shapes, the three
 render status shapes), plus the request bodies, constrained as the mock checks them so that a
 schema-valid request is one the mock accepts. The event schemas come from
-:mod:`._openapi_events`.
+:mod:`._events`.
 """
 
 from __future__ import annotations

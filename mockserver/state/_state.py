@@ -79,7 +79,7 @@ def _digest(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CachedBody:
-    """A session's rendered state body and what it showed (see ``StateViews.state_body``)."""
+    """A session's rendered state body and what it showed (see ``MockState.state_body``)."""
 
     draft: dict[str, Any]
     key: tuple[int, int, int]
