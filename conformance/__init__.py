@@ -1,6 +1,6 @@
 """conformance: checks any Nemo client against the contract, on the mock and on cassettes.
 
-- The suite: :func:`run_suite` runs every rule of ``CONTRACT.md`` that a client can break as a
+- The suite: :func:`run_suite` runs every rule of ``docs/contract.md`` that a client can break as a
   hypothesis property over generated scenarios, judged from the server's journal and what the
   client showed (``nemokit conformance`` on the command line; ``conformance.pytest_suite`` for
   pytest). Targets: nemokit's client, any Python client through :class:`ClientAdapter`, any
