@@ -70,8 +70,8 @@ _CJK: Final = re.compile(r"[\u3400-\u9fff]")
 
 #: A suggestion, not an order (searched in the case-folded instruction).
 _TIP: Final = re.compile(
-    r"(?<![a-z])(?:you\s+(?:can|could|may|might)|feel\s+free|optionally|if\s+you\s+"
-    r"(?:want|like|wish|prefer|need|'d\s+like|would\s+like)|if\s+needed|whenever\s+you|anytime"
+    r"(?<![a-z])(?:you\s+(?:can|could|may|might)|feel\s+free|optionally|if\s+you(?:\s+"
+    r"(?:want|like|wish|prefer|need|would\s+like)|['’]d\s+like)|if\s+needed|whenever\s+you|anytime"
     r"|any\s+time|try|consider|to\s+(?:fine-?\s?tune|tweak|adjust|reorder|rearrange|refine"
     r"|polish|customi[sz]e))(?![a-z])"
     r"|可以|可随时|随时|如需|如果(?:你|您)?(?:想|需要|愿意)|若(?:想|需)|想要|不妨|试试|微调|调整"
@@ -165,7 +165,7 @@ def well_formed(sentence: str) -> bool:
         return False
     body = text.rstrip(".!?。！？").strip()
     if _zh(body):
-        return len(_CJK.findall(body)) >= 4 and body[-1] not in _DANGLING_ZH
+        return len(_CJK.findall(body)) >= 3 and body[-1] not in _DANGLING_ZH
     words = body.split()
     return len(words) >= 2 and words[0][:1].isalpha() and words[-1].casefold() not in _DANGLING_EN
 
