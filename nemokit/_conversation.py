@@ -8,19 +8,24 @@ together with the mock's journal.
 Rules kept here (from the contract's routing and translation tables):
 
 - export, credits, state and upload never reach ``/run_sse``; everything else is one turn;
-- the backend's GUI instructions become actions: export → the export workflow, open/preview →
-  the track summary, billing → credits, click/drag → the edit sent as one new turn. At most one
-  such follow-up turn per user message, never the user's own text again: a loop would charge
+- the backend's GUI instructions that complete the user's request become actions: export → the
+  export workflow, open/preview → the track summary, billing → credits, click/drag → the edit
+  sent as one new turn. A tip ("you can drag…", 可以…) is shown rewritten and never carried out
+  (:mod:`._gui_policy`). At most one such follow-up turn per user message, always a whole
+  sentence from the backend's instruction, never the user's own text again: a loop would charge
   the user again and again;
+- a reply is shown once per user message: a follow-up turn that answers with the same text
+  (the mock's chat reply does) does not show it again;
 - errors never escape ``say``: each becomes a ``Problem`` that says what to do, without a token.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import contract
 from ._draft import Timeline
@@ -31,7 +36,7 @@ from ._problems import scrub as scrub  # the CLI imports it from here
 from ._routing import Action, Route, route
 from ._translate import GuiAction
 from ._turn import run_turn
-from ._views import CreditsView, Notice, Problem, Progress, Tracks, Uploaded, View
+from ._views import CreditsView, Notice, Problem, Progress, Reply, Tracks, Uploaded, View
 
 if TYPE_CHECKING:
     from ._async_client import AsyncNemo
@@ -47,6 +52,7 @@ NOTHING_SAID = "Nothing to do: type a request or attach a file."
 _URL_SCHEMES = ("http://", "https://")
 #: Turn outcomes after which the rest of the message goes on (the others showed a Problem).
 _TURN_OK = frozenset({"replied", "silent", "recovered"})
+T = TypeVar("T")
 
 
 # --- the conversation as flows ----------------------------------------------------------------
@@ -56,14 +62,46 @@ _TURN_OK = frozenset({"replied", "silent", "recovered"})
 class _Turn:
     """What one user message has already done, so that nothing happens twice or loops."""
 
+    #: What the user typed: a GUI instruction is carried out only when it completes it.
+    request: str = ""
     sent: set[str] = field(default_factory=set)
     follow_up_used: bool = False
     #: Client actions already run (export, state, credits run at most once per message).
     done: set[Action] = field(default_factory=set)
+    #: The replies shown for this message (each is shown once).
+    replies: set[str] = field(default_factory=set)
 
 
 def _same_text(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    """Texts that say the same: case, spacing and the final punctuation aside."""
+    return re.sub(r"[\s.!?。！？]+$", "", " ".join(text.split()).casefold())
+
+
+def _replies_once(flow: Flow[T], seen: set[str]) -> Flow[T]:
+    """``flow`` with each ``Reply`` already in ``seen`` left out (and the others added to it).
+
+    It passes every other step through and hands the driver's answers (and what the driver
+    throws, such as a dropped connection) back to ``flow``, which decides as before."""
+    answer: Any = None
+    thrown: BaseException | None = None
+    while True:
+        try:
+            step = flow.send(answer) if thrown is None else flow.throw(thrown)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        answer, thrown = None, None
+        if isinstance(step, Show) and isinstance(step.view, Reply):
+            key = _same_text(step.view.text)
+            if key in seen:
+                continue
+            seen.add(key)
+        try:
+            answer = yield step
+        except GeneratorExit:
+            flow.close()
+            raise
+        except BaseException as exc:  # the driver's error at this step: the flow's to judge
+            thrown = exc
 
 
 class _Conversation:
@@ -115,7 +153,7 @@ class _Conversation:
             if not routes:
                 yield Show(Problem(NOTHING_SAID))
                 return
-            turn = _Turn()
+            turn = _Turn(request=text)
             for step in routes:
                 if not (yield from self._route(step, turn)):
                     break  # a turn that failed: exporting or more edits would act on a guess
@@ -147,7 +185,9 @@ class _Conversation:
         if not text.strip():
             return True
         turn.sent.add(_same_text(text))
-        result = yield from run_turn(self.core, text)
+        result = yield from _replies_once(
+            run_turn(self.core, text, request=turn.request), turn.replies
+        )
         if result.outcome not in _TURN_OK:
             return False  # the turn flow already showed the problem
         for action in result.actions:
@@ -159,13 +199,16 @@ class _Conversation:
         """Do what the backend asked the (missing) GUI to do: export, show the tracks, check
         the credits, or send an edit (a click or a drag) as a new turn."""
         step = action.to_route()
+        if step is None:
+            return True  # no whole sentence to send: nothing is done on a guess
         if step.action is Action.MESSAGE:
             return (yield from self._follow_up(step.text, turn))
         return (yield from self._route(step, turn))
 
     def _follow_up(self, edit: str, turn: _Turn) -> Flow[bool]:
         # One follow-up per user message and never a text already sent: the backend may keep
-        # answering "drag it there", and each turn costs credits.
+        # answering "drag it there", and each turn costs credits. A follow-up is the
+        # instruction's whole sentence ("Move the clip to the start."), never a fragment.
         if turn.follow_up_used or not edit.strip() or _same_text(edit) in turn.sent:
             return True
         turn.follow_up_used = True

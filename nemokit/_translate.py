@@ -1,9 +1,9 @@
 """Backend text → the content to show + the GUI actions it asked for (the contract's table).
 
 The backend assumes a GUI. What it says about the video is kept verbatim; what it tells the user
-to do in the GUI becomes a :class:`GuiAction` for the client to carry out:
+to do in the GUI becomes a :class:`GuiAction`:
 
-| backend says | kind | the client |
+| backend says | kind | the client, when it completes the request |
 |---|---|---|
 | "click [button]" / 点击 | ``CLICK`` | executes it through the API (a click on Export exports) |
 | "open [panel]" / 打开 | ``OPEN`` | queries the session state |
@@ -11,6 +11,11 @@ to do in the GUI becomes a :class:`GuiAction` for the client to carry out:
 | "preview in timeline" | ``PREVIEW`` | shows the track summary |
 | "Export button" / 导出 | ``EXPORT`` | runs the export workflow |
 | "check account/billing" | ``BILLING`` | checks the credits |
+
+Only an instruction that completes the user's request is carried out; a tip ("you can drag…",
+"可以…", "to fine-tune…") or an instruction the client is unsure of is shown as a rewrite for an
+API client ('Say "export" when you want the video.') and never done. :mod:`._gui_policy` holds
+that policy as data; ``translate(text, request)`` applies it.
 
 Rules, since the table leaves them open:
 
@@ -22,7 +27,8 @@ Rules, since the table leaves them open:
   like it", "so you can…", 如需…); the other clauses stay, with the sentence's final punctuation:
   "Your video is ready, click Export to download it." → "Your video is ready." Each run of
   adjacent instruction clauses is one action, of its most specific kind (EXPORT, BILLING, PREVIEW,
-  DRAG, OPEN, CLICK in that order), so "Click the Export button" is an export.
+  DRAG, OPEN, CLICK in that order), so "Click the Export button" is an export. The rewrite of an
+  action not carried out follows what is left of its sentence (once per text).
 - "click" after "a"/"the" is a noun (a click sound), "open" counts at the start of a clause or
   before a GUI noun (panel, tab, menu…), "drop" only in "drag and drop" or "drop it on/at…".
   导出 counts as an instruction with 按钮 or 点击, or when the clause starts with it (导出视频吧);
@@ -31,25 +37,25 @@ Rules, since the table leaves them open:
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
+from ._gui_policy import (
+    FREE_READS,
+    GuiKind,
+    Role,
+    asks_for_the_file,
+    edit_sentence,
+    is_tip,
+    names_only_the_request,
+    rewrite,
+)
 from ._routing import Action, Route, route
 
-__all__ = ["GuiAction", "GuiKind", "Translation", "translate"]
-
-
-class GuiKind(str, enum.Enum):
-    CLICK = "click"
-    OPEN = "open"
-    DRAG = "drag"
-    PREVIEW = "preview"
-    EXPORT = "export"
-    BILLING = "billing"
+__all__ = ["GuiAction", "GuiKind", "Role", "Translation", "translate"]
 
 
 _LEAD = r"(?:^|[^a-z])"  # an English word starts here (the text is case-folded)
@@ -146,32 +152,28 @@ _ZH_TARGET: Final = re.compile(
     r"(?:点击|单击|双击|点按|打开|拖拽|拖动)[“\"「]?(?P<t>[^”\"」，。！？]+?(?:按钮|面板|页面)?)"
     r"(?=查看|以|来|[”\"」，。！？]|$)"
 )
-_PURPOSE_AFTER: Final = re.compile(r"\s+to\s+(?P<p>[^,.;!?]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class GuiAction:
     """One thing the backend asked the user to do in a GUI. ``instruction`` is its text, verbatim
-    (the whole sentence, or the instruction clauses of a sentence that also holds content)."""
+    (the whole sentence, or the instruction clauses of a sentence that also holds content);
+    ``role`` says whether the client carries it out (see :mod:`._gui_policy`)."""
 
     kind: GuiKind
     target: str
     instruction: str
+    role: Role = Role.INSTRUCTION
 
     @property
     def message(self) -> str:
-        """For an edit (``CLICK``, ``DRAG``): the text to send through SSE instead; else ``""``."""
-        if self.kind is GuiKind.DRAG:
-            moved = re.sub(r"\s+(?:in|on)\s+the\s+timeline", "", self.target, flags=re.I)
-            return f"Move {moved}" if moved.isascii() else f"移动{moved}"
-        if self.kind is GuiKind.CLICK:
-            purpose = _PURPOSE_AFTER.search(self.instruction)
-            text = purpose.group("p") if purpose else self.target
-            return text[:1].upper() + text[1:]
-        return ""
+        """For an edit (``CLICK``, ``DRAG``): the whole sentence to send through SSE instead
+        ("Move the clip to the start."), ``""`` when the instruction holds none."""
+        return edit_sentence(self.kind, self.instruction)
 
-    def to_route(self) -> Route:
-        """The client step that does it: export, credits, state, or an edit message."""
+    def to_route(self) -> Route | None:
+        """The client step that does it: export, credits, state, or an edit message; ``None``
+        for an edit with no whole sentence to send."""
         if self.kind is GuiKind.EXPORT:
             return Route(Action.EXPORT)
         if self.kind is GuiKind.BILLING:
@@ -183,15 +185,19 @@ class GuiAction:
             named = [r for r in route(self.target) if r.action is not Action.MESSAGE]
             if named:
                 return Route(named[0].action)
-        return Route(Action.MESSAGE, self.message)
+        message = self.message
+        return Route(Action.MESSAGE, message) if message else None
 
 
 @dataclass(frozen=True, slots=True)
 class Translation:
-    """``text``: what the backend said with the GUI instructions removed; ``actions``: those."""
+    """``text``: what the backend said, GUI instructions removed and tips rewritten;
+    ``actions``: the instructions the client carries out; ``set_aside``: the tips and the
+    instructions it is unsure of (shown as their rewrite, never carried out)."""
 
     text: str
     actions: tuple[GuiAction, ...] = ()
+    set_aside: tuple[GuiAction, ...] = ()
 
 
 def _fold(text: str) -> str:
@@ -271,17 +277,65 @@ def _sentences(text: str) -> Iterator[tuple[str, str, str]]:
         at, line_start = match.end(), "\n" in match.group("gap")
 
 
-def translate(text: str) -> Translation:
-    """Keep what the backend says about the video; turn its GUI instructions into actions."""
+def _role(action: GuiAction, request: str | None) -> Role:
+    """Whether ``action`` completes ``request`` (the user's words), is a tip, or is unsure."""
+    if is_tip(action.instruction):
+        return Role.TIP
+    step = action.to_route()
+    if step is None:
+        return Role.UNSURE
+    if action.kind in FREE_READS or step.action in (Action.STATE, Action.CREDITS):
+        return Role.INSTRUCTION
+    if not request:
+        return Role.UNSURE  # nothing to complete: never spend the user's credits on a guess
+    if step.action is Action.EXPORT:
+        done = asks_for_the_file(request, action.instruction)
+    else:
+        done = names_only_the_request(step.text, request)
+    return Role.INSTRUCTION if done else Role.UNSURE
+
+
+def _with_rewrites(kept: str, rewrites: list[str]) -> str:
+    if not rewrites:
+        return kept
+    joined = "".join(rewrites) if all(map(_is_cjk_text, rewrites)) else " ".join(rewrites)
+    if not kept:
+        return joined
+    return kept + ("" if _is_cjk_text(kept[-1:]) or _is_cjk_text(joined[:1]) else " ") + joined
+
+
+def _is_cjk_text(text: str) -> bool:
+    return bool(re.search(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]", text))
+
+
+def translate(text: str, request: str | None = None) -> Translation:
+    """Keep what the backend says about the video; turn its GUI instructions into actions.
+
+    ``request`` is what the user asked for in this message: an export or an edit is carried
+    out only when it completes it; without one, only the free reads (state, credits) are."""
     if not isinstance(text, str):
         raise TypeError(f"translate() takes the backend's text as a str, got {type(text).__name__}")
+    if request is not None and not isinstance(request, str):
+        raise TypeError(f"translate() takes the user's request as a str, got {type(request)}")
     out: list[str] = []
     actions: list[GuiAction] = []
+    set_aside: list[GuiAction] = []
+    rewritten: set[str] = set()
     for prefix, body, gap in _sentences(text):
         kept, found = (body, []) if gui_kind(body) is None else _split_sentence(body)
-        actions += found
+        rewrites = []
+        for action in found:
+            action = replace(action, role=_role(action, request))
+            if action.role is Role.INSTRUCTION:
+                actions.append(action)
+                continue
+            set_aside.append(action)
+            if (said := rewrite(action.kind, action.instruction)) not in rewritten:
+                rewritten.add(said)
+                rewrites.append(said)
+        kept = _with_rewrites(kept, rewrites)
         if kept:
             out.append(prefix + kept + gap)
         elif "\n" in gap and out and not out[-1].endswith("\n"):
             out[-1] = out[-1].rstrip(" \t") + gap  # keep the line break of a dropped sentence
-    return Translation("".join(out).strip(), tuple(actions))
+    return Translation("".join(out).strip(), tuple(actions), tuple(set_aside))

@@ -7,8 +7,9 @@ any branch. The response is always closed.
 
 How it reads the stream (the contract's rules, and the choices it leaves open):
 
-- Text is shown as ``Reply`` views after GUI translation (content kept, instructions stripped;
-  the translation's actions are collected into :attr:`TurnResult.actions`). Tool calls, tool
+- Text is shown as ``Reply`` views after GUI translation (content kept, instructions stripped,
+  tips rewritten; the instructions that complete the user's request are collected into
+  :attr:`TurnResult.actions`, the tips into :attr:`TurnResult.set_aside`). Tool calls, tool
   results, heartbeats of every form and unknown events are never shown.
 - Partial ADK chunks are **buffered**, not streamed: a ``Reply`` is a whole message, so the
   chunks are joined and shown once when the final non-partial event arrives (it repeats them and
@@ -103,15 +104,18 @@ class TurnPolicy:
 class TurnResult:
     """How a turn ended and what it produced.
 
-    ``text`` is every text shown (translated, noise dropped), ``actions`` the GUI actions the
-    backend asked for (the conversation executes them), ``changes`` the draft changes seen (silent
-    turn or recovery), ``tool_calls`` the tools the agent called (diagnostics only, never shown).
+    ``text`` is every text shown (translated, noise dropped), ``actions`` the GUI instructions
+    that complete the user's request (the conversation executes them), ``set_aside`` the tips
+    and the instructions not carried out (diagnostics only), ``changes`` the draft changes seen
+    (silent turn or recovery), ``tool_calls`` the tools the agent called (diagnostics only, never
+    shown).
     """
 
     outcome: TurnOutcome
     text: str = ""
     actions: tuple[GuiAction, ...] = ()
     changes: tuple[str, ...] = ()
+    set_aside: tuple[GuiAction, ...] = ()
     tool_calls: tuple[str, ...] = ()
 
 
@@ -169,6 +173,7 @@ def run_turn(
     *,
     before: SessionState | None = None,
     policy: TurnPolicy = _DEFAULT_POLICY,
+    request: str | None = None,
 ) -> Flow[TurnResult]:
     """Send ``message`` once over ``/run_sse`` and follow the turn to its end.
 
@@ -176,12 +181,13 @@ def run_turn(
     silent turn or a recovered one can say what changed. When that fetch fails the message is
     sent all the same (losing it would be worse than a vaguer summary) and the turn reports the
     timeline as it then is. A refusal from ``core.open_turn`` propagates; everything after the
-    stream opens becomes a view and a :class:`TurnResult`.
+    stream opens becomes a view and a :class:`TurnResult`. ``request`` is what the user asked
+    for (``message`` when not given): only GUI instructions that complete it are collected.
     """
     if before is None:
         before = yield from _snapshot(core)
     response = yield from core.open_turn(message)
-    listener = _Listener(policy, core.clock.now())
+    listener = _Listener(policy, core.clock.now(), transcript=Transcript(request or message))
     try:
         ending = yield from _listen(response, listener, core)
     except GeneratorExit:
@@ -257,6 +263,7 @@ def _conclude(
         text="\n".join(transcript.shown),
         actions=tuple(transcript.actions),
         changes=changes,
+        set_aside=tuple(transcript.set_aside),
         tool_calls=tuple(listener.tool_calls),
     )
 

@@ -35,15 +35,19 @@ def split_noise(text: str) -> tuple[str, str]:
 class Transcript:
     """The text side of a turn: partial buffering, noise hold-back, translation.
 
-    ``shown`` is every text shown, ``normal`` whether any of it was more than noise, and
-    ``actions`` the GUI actions found while translating.
+    ``shown`` is every text shown, ``normal`` whether any of it was more than noise,
+    ``actions`` the GUI instructions to carry out that were found while translating and
+    ``set_aside`` the tips and unsure ones (shown rewritten, never carried out). ``request`` is
+    what the user asked for: only an instruction that completes it is carried out.
     """
 
+    request: str | None = None
     partial: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     normal: bool = False
     shown: list[str] = field(default_factory=list)
     actions: list[GuiAction] = field(default_factory=list)
+    set_aside: list[GuiAction] = field(default_factory=list)
 
     def add(self, event: TextEvent) -> list[View]:
         """The views a text event makes visible now (none while a partial run is buffered)."""
@@ -81,8 +85,9 @@ class Transcript:
         return views
 
     def _show(self, text: str) -> list[View]:
-        translation = translate(text)
+        translation = translate(text, self.request)
         self.actions.extend(translation.actions)
+        self.set_aside.extend(translation.set_aside)
         if not translation.text.strip():
             return []
         self.shown.append(translation.text)

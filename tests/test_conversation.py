@@ -303,11 +303,27 @@ def test_drag_is_sent_as_one_follow_up_turn_and_never_loops(
     api: FakeAPI, registered: Conversation
 ) -> None:
     seconds = iter(range(2, 50))
-    # The agent asks for another drag after every turn, each time a new one.
+    # The agent asks for the drag the user asked for after every turn, each time a new one.
     api.agent = lambda _m: [adk_text(f"Drag the title to {next(seconds)}s in the timeline.")]
-    say(registered, "move the title later")
+    say(registered, "move the title to 2s, 3s or 4s")
 
-    assert api.turns() == ["move the title later", "Move the title to 2s"]
+    assert api.turns() == [
+        "move the title to 2s, 3s or 4s",
+        "Move the title to 2s in the timeline.",
+    ]
+
+
+def test_a_drag_that_completes_the_request_is_sent_as_its_whole_sentence(
+    api: FakeAPI, registered: Conversation
+) -> None:
+    api.agent = replies("Drag the clip to the start of the timeline.")
+    views = say(registered, "move the clip to the start")
+
+    assert api.turns() == [
+        "move the clip to the start",
+        "Move the clip to the start of the timeline.",
+    ]
+    assert of(Reply, views) == []
 
 
 def test_a_follow_up_never_resends_the_users_text(api: FakeAPI, registered: Conversation) -> None:
@@ -319,10 +335,62 @@ def test_a_follow_up_never_resends_the_users_text(api: FakeAPI, registered: Conv
 
 def test_each_message_gets_its_own_follow_up(api: FakeAPI, registered: Conversation) -> None:
     api.agent = replies("Drag the title to 2s in the timeline.")
-    say(registered, "move the title later")
-    say(registered, "make the title bigger")
+    say(registered, "move the title to 2s")
+    say(registered, "put the title at 2s")
 
     assert len(api.turns()) == 4
+
+
+@pytest.mark.parametrize(
+    ("request_", "reply", "shown"),
+    [
+        # The minimal scenario of the S9 failure found at the thorough profile.
+        (
+            "你好",
+            "当前项目有1条轨道：1. Video: clip (0-0.7s)。告诉我要怎么改。"
+            "拖拽时间线上的片段可以调整顺序。",
+            "当前项目有1条轨道：1. Video: clip (0-0.7s)。告诉我要怎么改。"
+            "想移动片段或改顺序，告诉我要放到哪里。",
+        ),
+        (
+            "trim the pauses",
+            "Done! I trimmed the pauses. Drag the clips on the timeline to fine-tune the order.",
+            "Done! I trimmed the pauses. To move or reorder clips, tell me what should go where.",
+        ),
+        (
+            "move the title later",
+            "Drag the title to 2s in the timeline.",  # not what the user asked: unsure
+            "To move or reorder clips, tell me what should go where.",
+        ),
+    ],
+)
+def test_a_tip_is_rewritten_and_never_carried_out(
+    api: FakeAPI, registered: Conversation, request_: str, reply: str, shown: str
+) -> None:
+    api.agent = replies(reply)
+    views = say(registered, request_)
+
+    assert api.turns() == [request_]
+    assert of(Reply, views) == [Reply(shown)]
+
+
+def test_an_export_the_user_did_not_ask_for_is_said_not_run(
+    api: FakeAPI, registered: Conversation
+) -> None:
+    api.agent = replies("Trimmed the pauses. Click the Export button to download it.")
+    views = say(registered, "trim the pauses")
+
+    assert api.submits() == []
+    assert of(Reply, views) == [Reply('Trimmed the pauses. Say "export" when you want the video.')]
+
+
+def test_a_reply_is_shown_once_per_message(api: FakeAPI, registered: Conversation) -> None:
+    # The follow-up turn answers with the same text as the first: it is not shown again.
+    api.agent = replies("Your project has 1 track.", "Drag the clip to the start.")
+    views = say(registered, "move the clip to the start please")
+
+    assert len(api.turns()) == 2
+    assert of(Reply, views) == [Reply("Your project has 1 track.")]
 
 
 # --- errors become sentences ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nemokit._routing import Action, Route
-from nemokit._translate import GuiAction, GuiKind, Translation, translate
+from nemokit._translate import GuiAction, GuiKind, Role, Translation, translate
 
 # The contract's GUI phrases, restated here so that a slip in the module shows.
 GUI_PHRASE = re.compile(
@@ -19,35 +19,36 @@ GUI_PHRASE = re.compile(
 )
 
 
-def kinds(translation: Translation) -> list[GuiKind]:
-    return [a.kind for a in translation.actions]
-
-
 @pytest.mark.parametrize(
-    ("text", "kept", "kind"),
+    ("text", "request_", "kept", "kind"),
     [
         (
             "I added a fade transition and lo-fi BGM. Click the Export button to download your "
             "video.",
+            "add transitions and BGM, then export",
             "I added a fade transition and lo-fi BGM.",
             GuiKind.EXPORT,
         ),
-        ("点击导出按钮下载视频", "", GuiKind.EXPORT),
-        ("Open the Timeline panel to see the changes.", "", GuiKind.OPEN),
-        ("Drag the title to 0:05 in the timeline", "", GuiKind.DRAG),
-        ("You can preview in timeline.", "", GuiKind.PREVIEW),
-        ("Check your account billing page for credits.", "", GuiKind.BILLING),
-        ("Click 'Auto Captions'.", "", GuiKind.CLICK),
-        ("请打开时间线面板查看。", "", GuiKind.OPEN),
-        ("拖拽标题到5秒处。", "", GuiKind.DRAG),
-        ("Click the Download button.", "", GuiKind.EXPORT),
-        ("导出视频吧！", "", GuiKind.EXPORT),
+        ("点击导出按钮下载视频", "导出", "", GuiKind.EXPORT),
+        ("Open the Timeline panel to see the changes.", "add a title", "", GuiKind.OPEN),
+        ("Drag the title to 0:05 in the timeline", "move the title to 0:05", "", GuiKind.DRAG),
+        ("Preview it in the timeline.", "add a title", "", GuiKind.PREVIEW),
+        ("Check your account billing page for credits.", "add music", "", GuiKind.BILLING),
+        ("Click Apply to add the captions.", "add captions", "", GuiKind.CLICK),
+        ("请打开时间线面板查看。", "加标题", "", GuiKind.OPEN),
+        ("拖拽标题到5秒处。", "把标题移到5秒处", "", GuiKind.DRAG),
+        ("Click the Download button.", "download it", "", GuiKind.EXPORT),
+        ("导出视频吧！", "剪掉停顿然后导出", "", GuiKind.EXPORT),
     ],
 )
-def test_the_contracts_phrases(text: str, kept: str, kind: GuiKind) -> None:
-    translation = translate(text)
+def test_the_contracts_phrases_completing_the_request_are_carried_out(
+    text: str, request_: str, kept: str, kind: GuiKind
+) -> None:
+    translation = translate(text, request_)
     assert translation.text == kept
-    assert kinds(translation) == [kind]
+    assert [a.kind for a in translation.actions] == [kind]
+    assert [a.role for a in translation.actions] == [Role.INSTRUCTION]
+    assert translation.set_aside == ()
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_the_contracts_phrases(text: str, kept: str, kind: GuiKind) -> None:
             "Your video is ready.",
             GuiKind.EXPORT,
         ),
-        ("I added BGM and you can preview it in the timeline.", "I added BGM.", GuiKind.PREVIEW),
+        ("I added BGM and open the timeline to check it.", "I added BGM.", GuiKind.OPEN),
         ("To see the changes, open the Timeline panel.", "", GuiKind.OPEN),
         ("视频已完成，点击导出按钮下载。", "视频已完成。", GuiKind.EXPORT),
     ],
@@ -66,9 +67,16 @@ def test_the_contracts_phrases(text: str, kept: str, kind: GuiKind) -> None:
 def test_only_the_instruction_clause_of_a_mixed_sentence_goes(
     text: str, kept: str, kind: GuiKind
 ) -> None:
-    translation = translate(text)
+    translation = translate(text, "export it")
     assert translation.text == kept
-    assert kinds(translation) == [kind]
+    assert [a.kind for a in translation.actions] == [kind]
+
+
+def test_a_tip_clause_of_a_mixed_sentence_is_rewritten_after_the_content() -> None:
+    translation = translate("I added BGM and you can preview it in the timeline.", "add BGM")
+    assert translation.text == 'I added BGM. Say "show tracks" to see the timeline.'
+    assert translation.actions == ()
+    assert [(a.kind, a.role) for a in translation.set_aside] == [(GuiKind.PREVIEW, Role.TIP)]
 
 
 @pytest.mark.parametrize(
@@ -83,17 +91,25 @@ def test_only_the_instruction_clause_of_a_mixed_sentence_goes(
     ],
 )
 def test_content_that_only_looks_like_an_instruction_is_kept_verbatim(text: str) -> None:
-    assert translate(text) == Translation(text)
+    assert translate(text, "export") == Translation(text)
 
 
 def test_list_items_are_sentences_and_line_breaks_survive() -> None:
     text = "Here's what I did:\n- Added BGM\n- Click Apply to add the subtitles\n- Trimmed pauses"
-    translation = translate(text)
+    translation = translate(text, "add the subtitles please")
     assert translation.text == "Here's what I did:\n- Added BGM\n- Trimmed pauses"
     assert translation.actions == (
         GuiAction(GuiKind.CLICK, "Apply", "Click Apply to add the subtitles"),
     )
-    assert translate("Done! Click Export.\nNext, captions.").text == "Done!\nNext, captions."
+    assert (
+        translate("Done! Click Export.\nNext, captions.", "export").text == "Done!\nNext, captions."
+    )
+    unsure = translate(text)  # no request: the click completes nothing, so it is only said
+    assert unsure.text == (
+        "Here's what I did:\n- Added BGM\n"
+        "- Tell me what you would like changed, and I will do it.\n- Trimmed pauses"
+    )
+    assert [a.role for a in unsure.set_aside] == [Role.UNSURE]
 
 
 @pytest.mark.parametrize(
@@ -104,30 +120,40 @@ def test_list_items_are_sentences_and_line_breaks_survive() -> None:
         ("Open the Timeline panel.", Route(Action.STATE)),
         ("Preview it in the timeline.", Route(Action.STATE)),
         ("Click the Credits tab.", Route(Action.CREDITS)),
-        ("Click Apply to add the subtitles.", Route(Action.MESSAGE, "Add the subtitles")),
-        ("Click 'Auto Captions'.", Route(Action.MESSAGE, "Auto Captions")),
+        ("Click Apply to add the subtitles.", Route(Action.MESSAGE, "Add the subtitles.")),
+        ("Click 'Auto Captions'.", None),
         (
             "Drag the title to 0:05 in the timeline.",
-            Route(Action.MESSAGE, "Move the title to 0:05"),
+            Route(Action.MESSAGE, "Move the title to 0:05 in the timeline."),
         ),
-        ("拖拽标题到5秒处。", Route(Action.MESSAGE, "移动标题到5秒处")),
+        ("拖拽标题到5秒处。", Route(Action.MESSAGE, "移动标题到5秒处。")),
+        (
+            "拖拽时间线上的片段可以调整顺序。",
+            Route(Action.MESSAGE, "移动时间线上的片段可以调整顺序。"),
+        ),
     ],
 )
-def test_each_action_maps_to_a_client_step(text: str, expected: Route) -> None:
-    (action,) = translate(text).actions
+def test_each_action_maps_to_a_client_step(text: str, expected: Route | None) -> None:
+    translation = translate(text)
+    (action,) = translation.actions + translation.set_aside
     assert action.to_route() == expected
 
 
 def test_an_action_keeps_its_instruction_verbatim() -> None:
-    (action,) = translate("Nice. Drag the logo onto the corner!").actions
+    (action,) = translate(
+        "Nice. Drag the logo onto the corner!", "move the logo onto the corner"
+    ).actions
     assert action == GuiAction(
         GuiKind.DRAG, "the logo onto the corner", "Drag the logo onto the corner!"
     )
+    assert action.message == "Move the logo onto the corner!"
 
 
 def test_text_that_is_not_a_string_is_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match="str"):
         translate(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="request"):
+        translate("Done.", 3)  # type: ignore[arg-type]
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -188,6 +214,17 @@ def test_gui_instructions_go_and_content_stays_verbatim_in_order(
     text = separator.join(s if isinstance(s, str) else s[0] for s in sentences)
     translation = translate(text)
     contents = [s for s in sentences if isinstance(s, str)]
-    assert translation.text == separator.join(contents)
     assert not GUI_PHRASE.search(translation.text)
-    assert kinds(translation) == [s[1] for s in sentences if not isinstance(s, str)]
+    at = 0
+    for content in contents:  # every content sentence, verbatim and in order
+        at = translation.text.find(content, at)
+        assert at >= 0, content
+        at += len(content)
+    found = [a.kind for a in translation.actions] + [a.kind for a in translation.set_aside]
+    assert sorted(found) == sorted(s[1] for s in sentences if not isinstance(s, str))
+    # Without a request nothing that costs credits is done: only reads of state and credits.
+    assert {a.kind for a in translation.actions} <= {
+        GuiKind.OPEN,
+        GuiKind.PREVIEW,
+        GuiKind.BILLING,
+    }

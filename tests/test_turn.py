@@ -261,12 +261,15 @@ GUI_REPLY = "I added Lo-fi music at 35% volume. Click the Export button to downl
 
 def test_adk_reply_is_shown_translated_with_its_actions() -> None:
     outcome = run([2.0, adk_call("add_bgm"), 3.0, adk_result("add_bgm"), 1.0, adk_text(GUI_REPLY)])
-    expected = translate(GUI_REPLY)
+    # The turn's message ("add some music") is its request: it asked for no export, so the
+    # Export button is said, not pressed.
+    expected = translate(GUI_REPLY, "add some music")
     assert replies(outcome) == [expected.text]
     assert "Lo-fi" in expected.text
     assert "Click" not in expected.text
-    assert outcome.result.actions == expected.actions
-    assert expected.actions
+    assert outcome.result.actions == ()
+    assert outcome.result.set_aside == expected.set_aside
+    assert [a.kind.value for a in expected.set_aside] == ["export"]
     assert outcome.result.outcome == "replied"
     assert outcome.result.text == expected.text
     assert outcome.result.tool_calls == ("add_bgm",)

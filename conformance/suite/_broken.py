@@ -28,6 +28,7 @@ from nemokit._flow import Flow
 from nemokit._sse import SSEComment, SSEDecoder, SSEEvent
 from nemokit._turn import run_turn
 
+from ._broken_gui import GUI_BROKEN_CLIENTS, GUI_BROKEN_SCENARIOS
 from ._model import Fault, Scenario, ServerVariant
 
 __all__ = ["BROKEN_CLIENTS", "BROKEN_SCENARIOS", "RULE_GUI", "RULE_ROUTING", "RULE_SECRET"]
@@ -332,6 +333,7 @@ BROKEN_CLIENTS: dict[str, tuple[Factory, str]] = {
     "sends_export_as_message": (_export_as_message_factory, RULE_ROUTING),
     "polls_every_5s": (_slow_polls_factory, "R8"),
     "prints_token": (_cls(_PrintsToken), RULE_SECRET),
+    **{name: (_cls(cls), rule) for name, (cls, rule) in GUI_BROKEN_CLIENTS.items()},
 }
 
 _EDIT = Step("say", 'add a title "Hello"')
@@ -372,4 +374,5 @@ BROKEN_SCENARIOS: dict[str, Scenario] = {
     "sends_export_as_message": Scenario(_QUIET, (_UPLOAD, _EDIT, Step("say", "export"))),
     "polls_every_5s": Scenario(_QUIET, (_UPLOAD, _EDIT, Step("say", "export"))),
     "prints_token": Scenario(_QUIET, (Step("say", "credits"),)),
+    **GUI_BROKEN_SCENARIOS,
 }

@@ -16,6 +16,7 @@ from ._model import Observation, Scenario, Violation
 from ._rules_http import h1, h2, h3, h4, r1, r2, r3, r4, r5, r6, r7, r8
 from ._rules_stream import s1, s2, s3, s4, s5, s6, s7, s8, s9, s10
 from ._rules_text import t1, t2, t3, x1
+from ._rules_turns import t4, t5
 
 __all__ = ["RULES", "Judge", "Rule", "rule_by_id"]
 
@@ -166,6 +167,21 @@ _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
         "keywords routed in both languages",
         "export/导出 → export, credits/余额 → credits, status/状态/show tracks → state; not SSE.",
         t3,
+    ),
+    (
+        "T4",
+        "no turn the user did not ask for",
+        "drag/drop → send the edit through SSE: a turn the user did not ask for (it costs "
+        "credits) only carries out a GUI instruction that completes the user's request; a tip "
+        "is never executed.",
+        t4,
+    ),
+    (
+        "T5",
+        "follow-ups are whole sentences",
+        "A message the client sends on its own is a whole sentence of the user's request or the "
+        "backend's instruction, never a fragment; at most one per user message.",
+        t5,
     ),
     (
         "X1",

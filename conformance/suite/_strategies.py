@@ -282,6 +282,8 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Scenario]]] = {
     "T1": spoken,
     "T2": routed,
     "T3": routed,
+    "T4": spoken,
+    "T5": spoken,
     "X1": general,
 }
 

@@ -19,11 +19,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 
 from conformance.drivers._adapter import nemokit_factory
 from conformance.drivers._protocol import AdapterFactory
 
+from ._examples import examples_for
 from ._harness import CASSETTE_DIR, run_cassette, run_scenario
 from ._model import Observation, Scenario, Violation
 from ._rules import RULES, Rule, rule_by_id
@@ -126,6 +127,8 @@ def check_rule(
             failing.append((scenario, violations))
             raise _RuleFailed(str(violations[0]))
 
+    for pinned in examples_for(rule.id):  # failures found once, run first at every profile
+        prop = example(pinned)(prop)
     started = time.perf_counter()
     configured = settings(_profile(profile), **_COMMON)(prop)  # type: ignore[arg-type]
     try:

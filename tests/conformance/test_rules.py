@@ -74,6 +74,7 @@ def turn(start: float = 0.0, **kw: Any) -> TurnRecord:
 
 S = Scenario()
 SAY = Scenario(steps=(Step("say", "trim"),))
+TIP_ZH = "当前项目有1条轨道。拖拽时间线上的片段可以调整顺序。"
 
 
 def f429(retry_after: float | None = None) -> Scenario:
@@ -311,6 +312,26 @@ CASES: list[tuple[str, Scenario, Observation, Observation]] = [
         Scenario(steps=(Step("say", "余额"),)),
         obs(req(1, "credits")),
         obs(req(1, "run_sse", message="余额")),
+    ),
+    (
+        "T4",
+        Scenario(steps=(Step("say", "你好"),)),
+        obs(req(1, "run_sse", message="你好"), turns=(turn(message="你好", texts=(TIP_ZH,)),)),
+        obs(
+            req(1, "run_sse", message="你好"),
+            req(2, "run_sse", 30.0, message="移动时间线上的片段可以调整顺序。"),
+            turns=(turn(message="你好", texts=(TIP_ZH,)),),
+        ),
+    ),
+    (
+        "T5",
+        Scenario(steps=(Step("say", "你好"),)),
+        obs(req(1, "run_sse", message="你好"), turns=(turn(message="你好", texts=(TIP_ZH,)),)),
+        obs(
+            req(1, "run_sse", message="你好"),
+            req(2, "run_sse", 30.0, message="移动时间线上的片段可"),
+            turns=(turn(message="你好", texts=(TIP_ZH,)),),
+        ),
     ),
     (
         "X1",

@@ -387,14 +387,54 @@ function translate(text) {
   return { text: kept.join("").replace(/[ \t]+\n/g, "\n").trim(), actions };
 }
 
-function editFor(action) {
+// A tip ("you can drag…", 可以…, "to fine-tune…") is content, not an order: never carried out.
+const TIP = /\byou\s+(can|could|may|might)\b|\bfeel\s+free\b|\bif\s+you\b|\bif\s+needed\b|\boptionally\b|\bto\s+(fine-?\s?tune|tweak|adjust|reorder|rearrange|refine)\b|可以|如需|如果|随时|微调|调整|不妨|试试/i;
+// An export completes the request only when the user asked for the file (or the backend says so).
+const WANTS_FILE = /\b(export|download|render|send\s+(me|it)|give\s+me)\b|导出|下载|发给我|成片/i;
+const ASKED_FOR = /\byou\s+(asked|requested|wanted)\b|你要的|您要的/i;
+const NOT_NAMED = new Set(["the", "a", "an", "to", "of", "in", "on", "at", "it", "them", "this", "that", "your", "and", "please", "then", "now", "just", "move", "timeline", "button", "panel", "onto", "into", ..."把将到在上的中里处请您你时间线面板按钮移动"]);
+
+function words(text) {
+  const folded = text.toLowerCase();
+  const latin = (folded.match(/[a-z0-9:]+/g) || []).map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
+  return new Set([...latin, ...(folded.match(/[\u3400-\u9fff]/g) || [])]);
+}
+
+// The whole sentence an edit instruction sends ("Drag the clip to the start" → "Move the clip to
+// the start."), or "" when it holds none: a fragment is never sent.
+function editSentence(action) {
+  const zh = /[\u3400-\u9fff]/.test(action.text);
+  let text;
   if (action.kind === "drag") {
-    const target = action.text.replace(/^.*?(drag(\s*(and|&|\/)\s*drop)?|drop|拖拽|拖动)\s*/i, "").replace(/\s+(in|on)\s+the\s+timeline.*$/i, "");
-    return target ? `Move ${target}` : "";
+    const verb = action.text.match(/^\W*(please\s+|now\s+|just\s+)*(drag(\s*(and|&|\/)\s*drop)?|drop)\b|^(请|您|你)?(拖拽|拖动|拖放)/i);
+    if (!verb) return "";
+    text = (zh ? "移动" : "Move") + action.text.slice(verb[0].length);
+  } else {
+    const purpose = action.text.match(zh ? /(以便|以|来)([^，。；！？]{2,})/ : /\bto\s+([a-z][^,.;:!?]*)/i);
+    if (!purpose) return "";
+    text = purpose[purpose.length - 1];
   }
-  const target = action.text.replace(/^.*?(click(ing)?|tap|press|点击|单击)\s+(on\s+)?(the\s+)?/i, "");
-  if (/\b(export|download)\b|导出|下载/i.test(target)) return { route: "export" };
-  return target ? target[0].toUpperCase() + target.slice(1) : "";
+  text = text.trim().replace(/[,;，；]+$/, "");
+  if (!/[.!?。！？]$/.test(text)) text += zh ? "。" : ".";
+  text = text[0].toUpperCase() + text.slice(1);
+  const body = text.replace(/[.!?。！？]+$/, "");
+  const last = zh ? body.slice(-1) : body.split(/\s+/).pop().toLowerCase();
+  const dangling = zh ? "可以的把将到在和并就即上" : ["to", "the", "a", "an", "and", "of", "in", "on", "at", "for", "with", "your"];
+  const whole = zh ? (body.match(/[\u3400-\u9fff]/g) || []).length >= 3 : body.split(/\s+/).length >= 2;
+  return whole && !dangling.includes(last) ? text : "";
+}
+
+// What carrying out an action means, or null when the client does nothing (a tip, or an order
+// that does not complete what the user asked for).
+function editFor(action, request) {
+  if (TIP.test(action.text)) return null;
+  const exports = action.kind === "export" || (action.kind === "click" && /\b(export|download)\b|导出|下载/i.test(action.text));
+  if (exports) return WANTS_FILE.test(request) || ASKED_FOR.test(action.text) ? { route: "export" } : null;
+  if (action.kind !== "drag" && action.kind !== "click") return { route: action.kind };
+  const edit = editSentence(action);
+  const named = [...words(edit)].filter((w) => !NOT_NAMED.has(w));
+  const asked = words(request);
+  return edit && named.length && named.every((w) => asked.has(w)) ? { edit } : null;
 }
 
 // --- one /run_sse turn ----------------------------------------------------------------------
@@ -616,14 +656,12 @@ async function handle(step) {
     if (!turn.ok) return;
     let followed = false;
     for (const action of turn.actions) {
-      if (action.kind === "drag" || action.kind === "click") {
-        const edit = editFor(action);
-        if (edit?.route) await runAction(edit.route, done);
-        else if (edit && !followed && edit !== message) {
-          followed = true; // one follow-up per user message: each turn costs credits
-          if (!(await runTurn(edit)).ok) return;
-        }
-      } else await runAction(action.kind, done);
+      const todo = editFor(action, step.text || "");
+      if (todo?.route) await runAction(todo.route, done);
+      else if (todo?.edit && !followed && todo.edit.replace(/[.。]$/, "").toLowerCase() !== message.toLowerCase()) {
+        followed = true; // one follow-up per user message: each turn costs credits
+        if (!(await runTurn(todo.edit)).ok) return;
+      }
     }
   }
   for (const action of actions.filter((a) => a !== "upload")) await runAction(action, done);
