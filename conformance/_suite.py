@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, Phase, given, settings
 
 from ._adapter import nemokit_factory
+from ._coverage import with_examples
 from ._harness import CASSETTE_DIR, AdapterFactory, run_cassette, run_scenario
 from ._model import Observation, Scenario, Violation
 from ._rules import RULES, Rule, rule_by_id
@@ -125,6 +126,7 @@ def check_rule(
             raise _RuleFailed(str(violations[0]))
 
     started = time.perf_counter()
+    prop = with_examples(rule.id, prop)  # the variants every profile must reach, first
     configured = settings(_profile(profile), **_COMMON)(prop)  # type: ignore[arg-type]
     try:
         configured()
