@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import re
 
 import pytest
@@ -275,3 +276,15 @@ def test_the_message_asks_for_nothing_more(text: str) -> None:
     # What goes to the agent, routed again, is all message: no request is ever sent to it.
     for message in messages(route(text)):
         assert route(message) == (Route(Action.MESSAGE, message),)
+
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_routing_examples_are_true() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- routing examples -->")[1].split("<!-- end routing examples -->")[0]
+    rows = re.findall(r"^\| `(.+)` \| (.+) \|$", block, re.M)
+    assert len(rows) >= 10
+    for phrase, routes in rows:
+        assert [r.action.value for r in route(phrase)] == routes.split(" + "), phrase
