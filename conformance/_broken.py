@@ -31,7 +31,7 @@ from nemokit._turn import run_turn
 
 from ._adapter import NemokitAdapter, shown_of
 from ._harness import ClientAdapter
-from ._intent import ask, edit
+from ._intent import ask, edit, mixed
 from ._model import Fault, Scenario, ServerVariant, Shown, Step
 
 __all__ = [
@@ -242,6 +242,16 @@ def _english_only_route(text: str) -> tuple[Route, ...]:
     return route(text) if text.isascii() else (Route(Action.MESSAGE, text.strip()),)
 
 
+def _drops_chinese_edits(text: str) -> tuple[Route, ...]:
+    """nemokit's router, but a Chinese request that also asks for an action loses its edit
+    ("剪掉停顿然后导出" only exports): the bug the Node driver had, a filler test that took CJK
+    characters for punctuation."""
+    routes = route(text)
+    if text.isascii() or all(r.action is Action.MESSAGE for r in routes):
+        return routes
+    return tuple(r for r in routes if r.action is not Action.MESSAGE)
+
+
 class _RoutesWith(NemokitAdapter):
     """The reference client with another router in front of its conversation."""
 
@@ -268,6 +278,10 @@ class _RoutesBySubstring(_RoutesWith):
 
 class _ChineseNotRouted(_RoutesWith):
     router = staticmethod(_english_only_route)
+
+
+class _DropsChineseEdits(_RoutesWith):
+    router = staticmethod(_drops_chinese_edits)
 
 
 def _slow_polls_factory(
@@ -427,6 +441,7 @@ BROKEN_CLIENTS: dict[str, tuple[Factory, str]] = {
     "silent_after_10th_poll": (_cls(_SilentAfterLastPoll), "R8"),
     "routes_by_substring": (_cls(_RoutesBySubstring), RULE_INTENT),
     "chinese_keywords_not_routed": (_cls(_ChineseNotRouted), RULE_INTENT),
+    "drops_chinese_edits_in_mixed_requests": (_cls(_DropsChineseEdits), RULE_INTENT),
     "prints_token": (_cls(_PrintsToken), RULE_SECRET),
 }
 
@@ -475,5 +490,8 @@ BROKEN_SCENARIOS: dict[str, Scenario] = {
     ),
     "routes_by_substring": Scenario(_QUIET, (_UPLOAD, edit("add end credits"))),
     "chinese_keywords_not_routed": Scenario(_QUIET, (_UPLOAD, ask("credits", "余额"))),
+    "drops_chinese_edits_in_mixed_requests": Scenario(
+        _QUIET, (_UPLOAD, _EDIT, mixed("剪掉停顿", "然后", "export", "导出"))
+    ),
     "prints_token": Scenario(_QUIET, (Step("say", "credits"),)),
 }

@@ -51,7 +51,8 @@ def _routing(zh: bool) -> Scenario:
     both = mixed("剪掉停顿", "然后", "export", "导出") if zh else None
     both = both or mixed("trim the pauses", " and then ", "export", "export")
     upload = Step("upload", text="上传" if zh else "upload", files=("clip.mp4",))
-    return Scenario(_QUIET, (upload, *_words(zh), *edits, both))
+    first = edit("剪掉停顿" if zh else "trim the pauses")  # so that there is something to export
+    return Scenario(_QUIET, (upload, first, *_words(zh), *edits, both))
 
 
 def _faulted(*faults: Fault, steps: tuple[Step, ...] = (Step("say", "credits"),)) -> Scenario:

@@ -21,6 +21,7 @@ from nemokit._routing import Action, Route, clauses
     [
         ("routes_by_substring", "T3", True),
         ("chinese_keywords_not_routed", "T3", True),
+        ("drops_chinese_edits_in_mixed_requests", "T3", True),
         ("polls_40_times", "R8", False),
         ("silent_after_10th_poll", "R8", False),
     ],
