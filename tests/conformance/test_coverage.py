@@ -11,12 +11,12 @@ import dataclasses
 
 import pytest
 
-import conformance._suite as suite
-from conformance._adapter import nemokit_factory
-from conformance._coverage import EXAMPLES, REQUIRED, variants_of
-from conformance._intent import TABLE_WORDS
-from conformance._model import FAULT_KINDS, Observation, Scenario
-from conformance._rules import RULES
+import conformance.suite._suite as suite
+from conformance.drivers._adapter import nemokit_factory
+from conformance.suite._coverage import EXAMPLES, REQUIRED, variants_of
+from conformance.suite._intent import TABLE_WORDS
+from conformance.suite._model import FAULT_KINDS, Observation, Scenario
+from conformance.suite._rules import RULES
 from mockserver._config import SSE_FRAMINGS
 
 

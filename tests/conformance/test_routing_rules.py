@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._adapter import nemokit_factory
-from conformance._broken import BROKEN_CLIENTS, literal_route
-from conformance._intent import intent_of
-from conformance._model import Scenario, Step
-from conformance._rules import rule_by_id
-from conformance._strategies import LABELLED
-from conformance._suite import check_rule
+from conformance.drivers._adapter import nemokit_factory
+from conformance.drivers._protocol import Step
+from conformance.suite._broken import BROKEN_CLIENTS, literal_route
+from conformance.suite._intent import intent_of
+from conformance.suite._model import Scenario
+from conformance.suite._rules import rule_by_id
+from conformance.suite._strategies import LABELLED
+from conformance.suite._suite import check_rule
 from nemokit._routing import Action, Route, clauses
 
 
