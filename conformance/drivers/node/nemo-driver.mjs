@@ -578,7 +578,7 @@ async function upload(files) {
 
 // --- routing: what the user typed → actions ------------------------------------------------
 
-// The table names intents (CONTRACT.md): a routing word is the client's action only when its
+// The table names intents (docs/contract.md): a routing word is the client's action only when its
 // clause asks for it. Inside quotes, in a compound noun (white balance, end credits, status bar,
 // 状态栏), after an editing verb (add, fix, 加, 调 …), or as an export of an asset ("download the
 // music from the library") it belongs to the edit. Truly ambiguous phrases go to the agent.
