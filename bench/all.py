@@ -23,6 +23,7 @@ __all__ = ["BENCHMARKS", "main", "write_docs"]
 
 #: In-process benchmarks first, then those that start servers (so a failure shows early).
 BENCHMARKS = (
+    "routing",
     "client_overhead",
     "replay",
     "workflow",

@@ -28,6 +28,15 @@ def test_client_overhead_quick() -> None:
     assert result.met is not None
 
 
+def test_routing_quick() -> None:
+    from bench import routing
+
+    result = routing.run(quick=True)
+    assert "| contract and guide examples" in result.table
+    assert "substring baseline" in result.table
+    assert result.met is not None
+
+
 def test_replay_quick() -> None:
     pytest.importorskip("vcr", reason="the VCR.py baseline needs vcrpy (pip install vcrpy)")
     from bench import replay

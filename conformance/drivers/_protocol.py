@@ -30,6 +30,11 @@ class Step:
     files: tuple[str, ...] = ()
     #: For ``wait``: virtual seconds the user lets pass.
     seconds: float | None = None
+    #: For ``say``: what the text means, clause by clause, as the strategy generated it:
+    #: ``(action, clause)`` pairs, the action one of ``conformance.suite._model.INTENTS``.
+    #: ``None``: not recorded (the judges then read the text with nemokit's router). Never
+    #: given to the client.
+    intent: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

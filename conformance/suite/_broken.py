@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,19 +24,31 @@ from conformance.drivers._adapter import NemokitAdapter, shown_of
 from conformance.drivers._protocol import ClientAdapter, Shown, Step
 from nemokit import contract
 from nemokit._clock import Clock
+from nemokit._conversation import _Turn
 from nemokit._export import ExportPolicy
 from nemokit._flow import Flow
+from nemokit._routing import Action, Route, route
 from nemokit._sse import SSEComment, SSEDecoder, SSEEvent
 from nemokit._turn import run_turn
 
 from ._broken_gui import GUI_BROKEN_CLIENTS, GUI_BROKEN_SCENARIOS
+from ._intent import ask, edit, mixed
 from ._model import Fault, Scenario, ServerVariant
 
-__all__ = ["BROKEN_CLIENTS", "BROKEN_SCENARIOS", "RULE_GUI", "RULE_ROUTING", "RULE_SECRET"]
+__all__ = [
+    "BROKEN_CLIENTS",
+    "BROKEN_SCENARIOS",
+    "RULE_GUI",
+    "RULE_INTENT",
+    "RULE_ROUTING",
+    "RULE_SECRET",
+    "literal_route",
+]
 
 #: Rule ids of the rules this module expects from ``_rules`` (named once, here).
 RULE_GUI = "T1"
 RULE_ROUTING = "T2"
+RULE_INTENT = "T3"
 RULE_SECRET = "X1"
 
 Factory = Callable[[httpx.BaseTransport, Clock, dict[str, str], pathlib.Path], ClientAdapter]
@@ -187,6 +200,91 @@ class _ExportAsMessage(NemokitAdapter):
         del result
 
 
+def _policy_factory(policy: ExportPolicy) -> Factory:
+    def factory(
+        transport: httpx.BaseTransport, clock: Clock, env: dict[str, str], config_dir: pathlib.Path
+    ) -> ClientAdapter:
+        adapter = NemokitAdapter(transport, clock, env, config_dir)
+        adapter.conversation.policy = policy
+        return adapter
+
+    return factory
+
+
+# --- bugs in routing --------------------------------------------------------------------------
+
+_LITERAL = {
+    Action.EXPORT: re.compile(r"(?<![a-z])(?:export|download|send me the video)(?![a-z])|导出"),
+    Action.CREDITS: re.compile(r"(?<![a-z])(?:credits|balance)(?![a-z])|积分|余额"),
+    Action.STATE: re.compile(r"(?<![a-z])(?:status|show tracks)(?![a-z])|状态"),
+    Action.UPLOAD: re.compile(r"(?<![a-z])upload(?![a-z])|上传"),
+}
+_CLAUSES = re.compile(r"\s*(?:[,;，、；]|\band then\b|\band\b|\bthen\b|然后|再)\s*")
+
+
+def literal_route(text: str) -> tuple[Route, ...]:
+    """The routing table read literally: a clause holding one of its words anywhere is that
+    action ("add end credits" shows the balance; the edit never reaches the agent)."""
+    found: set[Action] = set()
+    kept = []
+    for clause in _CLAUSES.split(text):
+        hits = {a for a, pattern in _LITERAL.items() if pattern.search(clause.casefold())}
+        found |= hits
+        if not hits and clause.strip(" .!?。！？"):
+            kept.append(clause.strip())
+    routes = [Route(Action.UPLOAD)] if Action.UPLOAD in found else []
+    routes += [Route(Action.MESSAGE, ", ".join(kept))] if kept else []
+    routes += [Route(a) for a in (Action.STATE, Action.CREDITS, Action.EXPORT) if a in found]
+    return tuple(routes)
+
+
+def _english_only_route(text: str) -> tuple[Route, ...]:
+    """nemokit's router for English; Chinese text goes to the agent whole (导出 is not seen)."""
+    return route(text) if text.isascii() else (Route(Action.MESSAGE, text.strip()),)
+
+
+def _drops_chinese_edits(text: str) -> tuple[Route, ...]:
+    """nemokit's router, but a Chinese request that also asks for an action loses its edit
+    ("剪掉停顿然后导出" only exports): the bug the Node driver had, a filler test that took CJK
+    characters for punctuation."""
+    routes = route(text)
+    if text.isascii() or all(r.action is Action.MESSAGE for r in routes):
+        return routes
+    return tuple(r for r in routes if r.action is not Action.MESSAGE)
+
+
+class _RoutesWith(NemokitAdapter):
+    """The reference client with another router in front of its conversation."""
+
+    router: Callable[[str], tuple[Route, ...]] = staticmethod(route)
+
+    def run_step(self, step: Step) -> list[Shown]:
+        if step.op != "say":
+            return super().run_step(step)
+        return [shown_of(view) for view in self.conversation._drive(self._handle(step.text))]
+
+    def _handle(self, text: str) -> Flow[None]:
+        conversation = self.conversation
+        if not conversation.connected:
+            yield from conversation.connect_flow()
+        turn = _Turn()
+        for routed in type(self).router(text):
+            if not (yield from conversation._route(routed, turn)):
+                break
+
+
+class _RoutesBySubstring(_RoutesWith):
+    router = staticmethod(literal_route)
+
+
+class _ChineseNotRouted(_RoutesWith):
+    router = staticmethod(_english_only_route)
+
+
+class _DropsChineseEdits(_RoutesWith):
+    router = staticmethod(_drops_chinese_edits)
+
+
 def _slow_polls_factory(
     transport: httpx.BaseTransport, clock: Clock, env: dict[str, str], config_dir: pathlib.Path
 ) -> ClientAdapter:
@@ -294,6 +392,14 @@ def _text_of(data: Any) -> str:
     return "".join(str(p["text"]) for p in parts if isinstance(p, dict) and "text" in p)
 
 
+class _SilentAfterLastPoll(NemokitAdapter):
+    """Gives up after the 10th poll without a word (the "still rendering" problem dropped)."""
+
+    def run_step(self, step: Step) -> list[Shown]:
+        shown = super().run_step(step)
+        return [s for s in shown if not (s.kind == "problem" and "still rendering" in s.text)]
+
+
 class _IgnoresSilentTurns(NemokitAdapter):
     """Never says what a silent turn changed (the summary is dropped)."""
 
@@ -332,6 +438,11 @@ BROKEN_CLIENTS: dict[str, tuple[Factory, str]] = {
     "forwards_gui_phrases": (_cls(_ForwardsGui), RULE_GUI),
     "sends_export_as_message": (_export_as_message_factory, RULE_ROUTING),
     "polls_every_5s": (_slow_polls_factory, "R8"),
+    "polls_40_times": (_policy_factory(ExportPolicy(max_polls=40)), "R8"),
+    "silent_after_10th_poll": (_cls(_SilentAfterLastPoll), "R8"),
+    "routes_by_substring": (_cls(_RoutesBySubstring), RULE_INTENT),
+    "chinese_keywords_not_routed": (_cls(_ChineseNotRouted), RULE_INTENT),
+    "drops_chinese_edits_in_mixed_requests": (_cls(_DropsChineseEdits), RULE_INTENT),
     "prints_token": (_cls(_PrintsToken), RULE_SECRET),
     **{name: (_cls(cls), rule) for name, (cls, rule) in GUI_BROKEN_CLIENTS.items()},
 }
@@ -373,6 +484,17 @@ BROKEN_SCENARIOS: dict[str, Scenario] = {
     ),
     "sends_export_as_message": Scenario(_QUIET, (_UPLOAD, _EDIT, Step("say", "export"))),
     "polls_every_5s": Scenario(_QUIET, (_UPLOAD, _EDIT, Step("say", "export"))),
+    "polls_40_times": Scenario(
+        _QUIET, (_UPLOAD, _EDIT, Step("say", "export")), (Fault("render", "slow_render"),)
+    ),
+    "silent_after_10th_poll": Scenario(
+        _QUIET, (_UPLOAD, _EDIT, Step("say", "export")), (Fault("render", "slow_render"),)
+    ),
+    "routes_by_substring": Scenario(_QUIET, (_UPLOAD, edit("add end credits"))),
+    "chinese_keywords_not_routed": Scenario(_QUIET, (_UPLOAD, ask("credits", "余额"))),
+    "drops_chinese_edits_in_mixed_requests": Scenario(
+        _QUIET, (_UPLOAD, _EDIT, mixed("剪掉停顿", "然后", "export", "导出"))
+    ),
     "prints_token": Scenario(_QUIET, (Step("say", "credits"),)),
     **GUI_BROKEN_SCENARIOS,
 }

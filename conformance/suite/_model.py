@@ -21,6 +21,7 @@ from conformance.drivers._protocol import Shown, Step
 
 __all__ = [
     "FAULT_KINDS",
+    "INTENTS",
     "REQUEST_KINDS",
     "SETTING_FAULTS",
     "Fault",
@@ -46,11 +47,16 @@ REQUEST_KINDS: Mapping[str, tuple[str, str]] = {
 
 #: What a fault does: an HTTP status, a contract code, a dropped connection, a cut or stalled
 #: stream, a render that ends ``failed``, or a ``long`` turn (``run_sse`` only: the turn keeps
-#: making progress for 20 minutes, past the client's 15-minute limit). ``render_failed`` and
-#: ``long`` are mock settings for the whole run, not per-request rules.
-FAULT_KINDS = ("status", "code", "drop", "cut", "stall", "render_failed", "long")
+#: making progress for 20 minutes, past the client's 15-minute limit), or a ``slow_render``
+#: (every render outlasts the client's 10 polls: the mock's durations scaled by
+#: ``SLOW_RENDER_SCALE``). ``render_failed``, ``long`` and ``slow_render`` are mock settings for
+#: the whole run, not per-request rules.
+FAULT_KINDS = ("status", "code", "drop", "cut", "stall", "render_failed", "long", "slow_render")
 #: The fault kinds that are mock settings rather than per-request fault rules.
-SETTING_FAULTS = ("render_failed", "long")
+SETTING_FAULTS = ("render_failed", "long", "slow_render")
+#: What a clause of a ``say`` step asks for: an edit or anything else for the agent
+#: (``message``), or one of the client's own actions.
+INTENTS = ("message", "export", "credits", "state", "upload")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,7 @@ def _scenario(data: dict[str, Any]) -> Scenario:
             text=s.get("text", ""),
             files=tuple(s.get("files", ())),
             seconds=s.get("seconds"),
+            intent=_intent(s["intent"]) if s.get("intent") is not None else None,
         )
         for s in data.get("steps", ())
     )
@@ -144,6 +151,14 @@ def _scenario(data: dict[str, Any]) -> Scenario:
     if mode not in ("anonymous", "user"):
         raise ValueError(f"token_mode must be anonymous or user, got {mode!r}")
     return Scenario(ServerVariant(**data.get("server", {})), steps, faults, mode)
+
+
+def _intent(value: Any) -> tuple[tuple[str, str], ...]:
+    pairs = tuple(tuple(pair) for pair in value)
+    for pair in pairs:
+        if len(pair) != 2 or pair[0] not in INTENTS or not isinstance(pair[1], str):
+            raise ValueError(f"bad intent {list(pair)!r}: want [action, clause] from {INTENTS}")
+    return pairs
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,13 @@ _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
         "Never re-send a message once its stream has started.",
         r7,
     ),
-    ("R8", "render polls every 30 s, at most 10", "Clients poll every 30 s, at most 10 times.", r8),
+    (
+        "R8",
+        "render polls every 30 s, at most 10",
+        "Clients poll every 30 s, at most 10 times; a render still going after the last poll "
+        "is reported, never left unsaid.",
+        r8,
+    ),
     ("S1", "heartbeats never shown", "Heartbeats (all three forms) are never shown.", s1),
     (
         "S2",
@@ -164,8 +170,10 @@ _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
     ),
     (
         "T3",
-        "keywords routed in both languages",
-        "export/导出 → export, credits/余额 → credits, status/状态/show tracks → state; not SSE.",
+        "keywords routed in both languages, by intent",
+        "export/导出 → export, credits/余额 → credits, status/状态/show tracks → state; not SSE. "
+        "A client routes by intent, not by substring: an edit holding those words (add end "
+        "credits, 加一个状态栏) goes to the agent.",
         t3,
     ),
     (

@@ -11,7 +11,7 @@ import re
 
 from nemokit import contract
 
-from ._judging import _EPS, _faults_of, _is_retry, _same_step_after, _v
+from ._judging import _EPS, _faults_of, _is_retry, _same_step_after, _step_shown, _v
 from ._model import Observation, Request, Scenario, Violation
 
 _PLATFORMS = frozenset({"clawhub", "cursor", "unknown"})
@@ -256,6 +256,18 @@ def r8(_: Scenario, obs: Observation) -> list[Violation]:
     for path, seen in polls.items():
         if len(seen) > contract.MAX_RENDER_POLLS:
             out.append(_v("R8", f"{len(seen)} polls of {path} (at most 10)"))
+        if len(seen) >= contract.MAX_RENDER_POLLS:
+            # The last allowed poll: the video, a failure, or "still rendering" must follow.
+            tenth = seen[contract.MAX_RENDER_POLLS - 1]
+            if not any(_step_shown(obs, tenth.step, kind) for kind in ("video_ready", "problem")):
+                out.append(
+                    _v(
+                        "R8",
+                        f"{tenth.describe()} was the 10th poll of {path}, and the client "
+                        "showed neither the video nor a problem after it (the render is "
+                        "still going: say so, with its id)",
+                    )
+                )
         for a, b in itertools.pairwise(seen):
             if b.time - a.time < contract.RENDER_POLL_INTERVAL - _EPS:
                 out.append(

@@ -1,18 +1,26 @@
 """The translation, routing and secret rules (T1–T3, X1), as judges of an observation.
 
 GUI instructions stripped from what is shown, export and credits handled by the client and never
-sent as messages, keywords routed in both languages, and tokens never shown or logged.
+sent as messages, keywords routed in both languages, and tokens never shown or logged. The
+routing rules judge by what each step means (:func:`._intent.intent_of`: the intent the strategy
+generated it with), never by a regex over the text: "add end credits" is an edit, "how many
+credits do I have" asks for the balance.
 Registered in :data:`._rules.RULES`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+from conformance.drivers._protocol import Step
 from nemokit import contract
 
+from ._intent import carries, intent_of
 from ._judging import _step_shown, _v
 from ._model import Observation, Scenario, Violation
+
+Intent = tuple[tuple[str, str], ...]
 
 # --- translation and routing ------------------------------------------------------------------
 
@@ -22,11 +30,11 @@ _GUI = re.compile(
     r"|\bcheck (?:your )?(?:account|billing)\b",
     re.I,
 )
-_ROUTES: dict[str, re.Pattern[str]] = {
-    "export": re.compile(r"\bexport\b|导出|\bdownload\b|\bsend me the video\b", re.I),
-    "credits": re.compile(r"\bcredits\b|积分|\bbalance\b|余额", re.I),
-    "state": re.compile(r"\bstatus\b|状态|\bshow tracks\b", re.I),
-}
+#: The request kinds that show a client action was done (export may stop at its pre-check).
+_ROUTED_TO = {"export": ("render", "state"), "credits": ("credits",), "state": ("state",)}
+#: The request kinds an action makes that nothing else in a message-only step would.
+_ONLY_BY = {"export": "render", "credits": "credits"}
+_WHAT = {"export": "a render", "credits": "the balance", "state": "the state"}
 
 
 def t1(_: Scenario, obs: Observation) -> list[Violation]:
@@ -37,50 +45,78 @@ def t1(_: Scenario, obs: Observation) -> list[Violation]:
     ]
 
 
-def t2(_: Scenario, obs: Observation) -> list[Violation]:
+def _said(scenario: Scenario, obs: Observation) -> Iterator[tuple[int, Step, Intent]]:
+    """Each ``say`` step that ran and did not fail (a step that failed, and said so, may stop
+    before its routes), with its intent."""
+    for index, step in enumerate(scenario.steps):
+        ran = step.op == "say" and index < len(obs.step_times)
+        if ran and not _step_shown(obs, index, "problem"):
+            yield index, step, intent_of(step)
+
+
+def t2(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
-    for r in obs.of_kind("run_sse"):
-        for action in ("export", "credits"):
-            if r.message and (m := _ROUTES[action].search(r.message)):
-                out.append(
-                    _v(
-                        "T2",
-                        f"{r.describe()} sent {m.group(0)!r} to the backend as a "
-                        f"message ({action} is the client's job)",
+    for index, step, intent in _said(scenario, obs):
+        edits = [clause for action, clause in intent if action == "message"]
+        for action, clause in intent:
+            if action not in _ONLY_BY:
+                continue
+            for r in obs.of_kind("run_sse"):
+                if r.step == index and r.message and carries(r.message, clause, edits):
+                    out.append(
+                        _v(
+                            "T2",
+                            f"step {index} said {step.text!r}: {clause!r} asks for "
+                            f"{_WHAT[action]}, yet {r.describe()} sent it to the backend as a "
+                            f"message ({action} is the client's job)",
+                        )
                     )
-                )
     return out
-
-
-#: The request kinds that show an action was routed (export may stop at its pre-check).
-_ROUTED_TO = {"export": ("render", "state"), "credits": ("credits",), "state": ("state",)}
 
 
 def t3(scenario: Scenario, obs: Observation) -> list[Violation]:
     out = []
-    for index, step in enumerate(scenario.steps):
-        if step.op != "say" or index >= len(obs.step_times) or _step_shown(obs, index, "problem"):
-            continue  # a step that failed (and said so) may stop before its routes
-        kinds = {r.kind for r in obs.requests if r.step == index}
-        for action, pattern in _ROUTES.items():
-            if (m := pattern.search(step.text)) and not kinds & set(_ROUTED_TO[action]):
+    for index, step, intent in _said(scenario, obs):
+        mine = [r for r in obs.requests if r.step == index]
+        kinds = {r.kind for r in mine}
+        sent = [r.message or "" for r in mine if r.kind == "run_sse"]
+        said = f"step {index} said {step.text!r}"
+        for action, clause in intent:
+            if action in _ROUTED_TO and not kinds & set(_ROUTED_TO[action]):
                 out.append(
                     _v(
                         "T3",
-                        f"step {index} said {m.group(0)!r} but no "
+                        f"{said}: {clause!r} asks for {_WHAT[action]}, but no "
                         f"{'/'.join(_ROUTED_TO[action])} request followed",
                     )
                 )
-        rest = step.text
-        for pattern in _ROUTES.values():
-            rest = pattern.sub("", rest)
-        if rest.strip(" ,.;!?，。！？和and") == "" and "run_sse" in kinds:
-            out.append(
-                _v(
-                    "T3",
-                    f"step {index} ({step.text!r}) is only a keyword, yet it was sent to /run_sse",
+            if action == "message" and not any(carries(m, clause) for m in sent):
+                out.append(
+                    _v(
+                        "T3",
+                        f"{said}: {clause!r} is an edit for the agent, but no /run_sse message "
+                        "carried it (a routing word inside an edit is not a request)",
+                    )
                 )
+        actions = {action for action, _ in intent}
+        if "message" not in actions and sent:
+            out.append(
+                _v("T3", f"{said}: it asks only for the client's actions, yet /run_sse was called")
             )
+        # Before the first turn nothing but the user's words can have asked for these (after
+        # it, the agent may have: "Click the Export button" is run as an export).
+        first_turn = min((r.seq for r in mine if r.kind == "run_sse"), default=None)
+        before = [r for r in mine if first_turn is None or r.seq < first_turn]
+        for action, kind in _ONLY_BY.items():
+            early = [r for r in before if r.kind == kind]
+            if action not in actions and early:
+                out.append(
+                    _v(
+                        "T3",
+                        f"{said}: nothing in it asks for {_WHAT[action]}, yet "
+                        f"{early[0].describe()} was made",
+                    )
+                )
     return out
 
 

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from conformance.drivers._protocol import Step
 from mockserver._config import SSE_FRAMINGS
 
+from ._intent import AMBIGUOUS_EDITS, REQUESTS, ask, edit, mixed_steps
 from ._model import Fault, Scenario, ServerVariant
 
-__all__ = ["STRATEGIES", "scenarios_for", "variants"]
+__all__ = ["LABELLED", "STRATEGIES", "scenarios_for", "variants"]
 
 UPLOAD = Step("upload", files=("clip.mp4",))
 EDITS = (
@@ -190,8 +191,11 @@ def render_submit() -> st.SearchStrategy[Scenario]:
 
 
 def renders() -> st.SearchStrategy[Scenario]:
-    failed = st.sampled_from(((), (Fault("render", "render_failed"),)))
-    return _export(failed)
+    """Exports whose render completes, fails, or outlasts the client's 10 polls."""
+    outcome = st.sampled_from(
+        ((), (Fault("render", "render_failed"),), (Fault("render", "slow_render"),))
+    )
+    return _export(outcome)
 
 
 def broken_streams() -> st.SearchStrategy[Scenario]:
@@ -252,8 +256,20 @@ def restarts() -> st.SearchStrategy[Scenario]:
     return _scenario(st.tuples(first, st.just(Step("restart")), first))
 
 
+#: Labelled steps for the routing rules (each records what it means): requests in both
+#: languages, edits that hold a routing word, and an edit joined to a request.
+LABELLED: tuple[Step, ...] = (
+    *(ask(action, text) for action, texts in REQUESTS.items() for text in texts),
+    *(edit(text) for text in AMBIGUOUS_EDITS),
+    *(edit(text) for text in EDITS),
+    *mixed_steps((*EDITS[:2], *EDITS[7:9], *AMBIGUOUS_EDITS[:4], *AMBIGUOUS_EDITS[10:12])),
+)
+
+
 def routed() -> st.SearchStrategy[Scenario]:
-    return _scenario(_session(KEYWORDS, COMPOUND, EDITS, size=3))
+    """Up to three labelled steps after an upload: the routing rules judge by their intent."""
+    steps = st.lists(st.sampled_from(LABELLED), min_size=1, max_size=3)
+    return _scenario(steps.map(lambda s: (UPLOAD, *s)))
 
 
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Scenario]]] = {

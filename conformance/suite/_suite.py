@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from conformance.drivers._adapter import nemokit_factory
 from conformance.drivers._protocol import AdapterFactory
 
+from ._coverage import with_examples
 from ._examples import examples_for
 from ._harness import CASSETTE_DIR, run_cassette, run_scenario
 from ._model import Observation, Scenario, Violation
@@ -130,6 +131,7 @@ def check_rule(
     for pinned in examples_for(rule.id):  # failures found once, run first at every profile
         prop = example(pinned)(prop)
     started = time.perf_counter()
+    prop = with_examples(rule.id, prop)  # the variants every profile must reach, first
     configured = settings(_profile(profile), **_COMMON)(prop)  # type: ignore[arg-type]
     try:
         configured()

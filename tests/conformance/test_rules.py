@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from conformance.drivers._protocol import Shown, Step
+from conformance.suite._intent import ask, edit, mixed
 from conformance.suite._model import (
     Fault,
     Observation,
@@ -187,8 +188,20 @@ CASES: list[tuple[str, Scenario, Observation, Observation]] = [
     (
         "R8",
         S,
-        obs(*(req(i, "poll", 30.0 * i) for i in range(1, 11))),
+        obs(
+            *(req(i, "poll", 30.0 * i) for i in range(1, 11)),
+            shown=(Shown("problem", "The video is still rendering; render id render_1", 0),),
+        ),
         obs(req(1, "poll", 0), req(2, "poll", 5)),
+    ),
+    (  # the upper bound: an 11th poll, and nothing said after the 10th
+        "R8",
+        S,
+        obs(
+            *(req(i, "poll", 30.0 * i) for i in range(1, 11)),
+            shown=(Shown("video_ready", "✅", 0),),
+        ),
+        obs(*(req(i, "poll", 30.0 * i) for i in range(1, 12))),
     ),
     (
         "S1",
@@ -303,15 +316,36 @@ CASES: list[tuple[str, Scenario, Observation, Observation]] = [
     ),
     (
         "T2",
-        S,
-        obs(req(1, "run_sse", message="trim the pauses")),
+        Scenario(steps=(mixed("trim the pauses", " and ", "export", "export"),)),
+        obs(req(1, "run_sse", message="trim the pauses"), req(2, "render")),
         obs(req(1, "run_sse", message="trim the pauses and export")),
+    ),
+    (  # the intent the strategy recorded, not the words: an edit that holds "credits" is sent
+        "T2",
+        Scenario(steps=(edit("add end credits"), ask("credits", "how many credits do I have"))),
+        obs(req(1, "run_sse", message="add end credits"), req(2, "credits", step=1)),
+        obs(
+            req(1, "run_sse", message="add end credits"),
+            req(2, "run_sse", message="how many credits do I have", step=1),
+        ),
     ),
     (
         "T3",
         Scenario(steps=(Step("say", "余额"),)),
         obs(req(1, "credits")),
         obs(req(1, "run_sse", message="余额")),
+    ),
+    (  # an edit answered with the balance never reached the agent
+        "T3",
+        Scenario(steps=(edit("add end credits"),)),
+        obs(req(1, "run_sse", message="add end credits")),
+        obs(req(1, "credits")),
+    ),
+    (  # an edit whose routing word is the object of a download: no render before the turn
+        "T3",
+        Scenario(steps=(edit("download the music from the library"),)),
+        obs(req(1, "state"), req(2, "run_sse", message="download the music from the library")),
+        obs(req(1, "render"), req(2, "run_sse", message="download the music from the library")),
     ),
     (
         "T4",

@@ -394,7 +394,7 @@ const WANTS_FILE = /\b(export|download|render|send\s+(me|it)|give\s+me)\b|导出
 const ASKED_FOR = /\byou\s+(asked|requested|wanted)\b|你要的|您要的/i;
 const NOT_NAMED = new Set(["the", "a", "an", "to", "of", "in", "on", "at", "it", "them", "this", "that", "your", "and", "please", "then", "now", "just", "move", "timeline", "button", "panel", "onto", "into", ..."把将到在上的中里处请您你时间线面板按钮移动"]);
 
-function words(text) {
+function wordsOf(text) {
   const folded = text.toLowerCase();
   const latin = (folded.match(/[a-z0-9:]+/g) || []).map((w) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w));
   return new Set([...latin, ...(folded.match(/[\u3400-\u9fff]/g) || [])]);
@@ -432,8 +432,8 @@ function editFor(action, request) {
   if (exports) return WANTS_FILE.test(request) || ASKED_FOR.test(action.text) ? { route: "export" } : null;
   if (action.kind !== "drag" && action.kind !== "click") return { route: action.kind };
   const edit = editSentence(action);
-  const named = [...words(edit)].filter((w) => !NOT_NAMED.has(w));
-  const asked = words(request);
+  const named = [...wordsOf(edit)].filter((w) => !NOT_NAMED.has(w));
+  const asked = wordsOf(request);
   return edit && named.length && named.every((w) => asked.has(w)) ? { edit } : null;
 }
 
@@ -618,23 +618,104 @@ async function upload(files) {
 
 // --- routing: what the user typed → actions ------------------------------------------------
 
-const KEYWORDS = {
-  export: /\b(export|download|send\s+me\s+the\s+video)\b|导出/i,
-  credits: /\b(credits|balance)\b|积分|余额/i,
-  state: /\b(status|show\s+(me\s+)?(the\s+)?tracks)\b|状态/i,
-  upload: /\bupload\b|上传/i,
+// The table names intents (docs/contract.md): a routing word is the client's action only when its
+// clause asks for it. Inside quotes, in a compound noun (white balance, end credits, status bar,
+// 状态栏), after an editing verb (add, fix, 加, 调 …), or as an export of an asset ("download the
+// music from the library") it belongs to the edit. Truly ambiguous phrases go to the agent.
+const words = (en, zh = "", place = "") => {
+  const head = place === "after" ? String.raw`\s*(?:-\s*)?` : "";
+  const tail = place === "before" ? String.raw`(?:\s*-\s*|\s+)$` : "(?![a-z])";
+  const zhPart = zh ? `|${head}(?:${zh})${place === "before" ? "$" : ""}` : "";
+  return new RegExp(`${head}(?<![a-z])(?:${en})${tail}${zhPart}`);
 };
-const SEPARATOR = /\s*(?:[,;，、；\n]|[.!?](?=\s|$)|[。！？])\s*(?:(?:and\s+then|and|then)\b\s*)?|\s+(?:and\s+then|and|then)\s+|\s*(?:然后|并且|再)\s*/i;
-const FILLER = /^\W*(please|ok|okay|now|thanks|thank you|also|好的|请|谢谢)?\W*$/i;
+const EXPORT_VERBS = ["export", "download", "render", "导出", "下载", "渲染"];
+const KEYWORDS = {
+  upload: ["upload", "上传"],
+  state: ["status", String.raw`(?:show|list|see|view)(?: me)?(?: the| all| all the| my)? tracks`, "(?:what|which) tracks", "状态", "轨道"],
+  credits: ["credits", "balance", "积分", "余额"],
+  export: [...EXPORT_VERBS, "send me the (?:final )?video"],
+};
+const whole = (list) => new RegExp(list.map((k) => (/^[\x00-\x7f]*$/.test(k) ? `(?<![a-z])${k}(?![a-z])` : k)).join("|"), "g");
+const KEYWORD = Object.fromEntries(Object.entries(KEYWORDS).map(([a, list]) => [a, whole(list)]));
+const EXPORT_VERB = new RegExp(`^(?:${EXPORT_VERBS.join("|")})$`);
+const COMPOUND_AFTER = words("roll|rolls|rolling|sequence|scene|screen|section|text|card|cards|music|song|font|page|bar|bars|line|indicator|icon|icons|badge|quo|update|updates|message|overlay|light|lights|button|buttons|settings|setting|options|option|menu|panel|preset|presets|dialog|window|tab|quality|speed|arrow|prompt|banner|count|counter|date|time|engine|farm|queue|animation|effect|status|progress|job", "栏|条|图标|灯|指示|按钮|按键|键|设置|选项|菜单|面板|榜|牌|板|动画|特效", "after");
+const COMPOUND_BEFORE = words("white|color|colour|audio|sound|tonal|tone|volume|stereo|channel|mix|level|levels|exposure|brightness|contrast|skin|end|ending|opening|closing|final|film|movie|rolling|scrolling|intro|outro|crew|cast|title|online|relationship|marital", "白|色|音频|片尾|片头|演职员", "before");
+const BALANCE_VERB = /^ (?:of|between|the|it|out|this|that|these|levels?)(?![a-z])/;
+const EDIT_VERB = words("add|adding|roll|put|place|insert|include|fix|adjust|correct|tweak|change|make|create|design|animate|overlay|remove|delete|cut|trim|shorten|lengthen|extend|fade|move|resize|style|color|colour|reduce|increase|boost|lower|raise|set|write|type|center|centre|align|use|replace|swap|edit|keep|balance|improve|speed up|slow down|get rid of", "加|添加|插入|放|做|制作|调|修|改|删|去掉|剪|滚动|配|写|打上|设计|换|替换|移|保留");
+const PLACED = words("at the end|at the start|at the beginning|on screen|on-screen|onscreen|in the video|to the video|into the video|on the video|in the corner|as a title|as the title|as text|as an overlay|on top|over the|lower third|in the intro|in the outro|at the bottom|at the top", "在视频|在画面|在片尾|在开头|在结尾|画面上|画面里|视频里|视频中|视频上|片尾|片头|作为标题|叠加|屏幕上");
+const ASKED = words("my|how many|how much|what's|whats|what is|how's|hows|left|remaining|check|do i have|have i got|i have|account|top up|current|show|see|view|tell|get|display|list|what|which|project's", String.raw`\?|？|查|多少|还有|还剩|剩|我的|账户|帐户|显示|告诉|看看|看一下|吗|呢|怎么样|如何|当前|现在`);
+const ASSET = words("music|songs?|soundtrack|audio|sounds?|sfx|effects?|fonts?|stickers?|templates?|images?|photos?|pictures?|gifs?|logo|footage|b-roll|broll|stock|assets?|luts?|filters?|transitions?|text|titles?|captions?|subtitles?|voiceover|narration|emojis?|clipart|icons?|beat|track|loops?|samples?", "音乐|歌|音效|字体|贴纸|模板|图片|照片|素材|背景|字幕|特效");
+const DETERMINERS = /^(?:\s*(?:the|a|an|my|this|that|these|those|some|all|of|your|our|one|new|一首|一个|一些|这个|那个|这首|那首|这些|些|首|个)(?![a-z]))*\s*/;
+const LIBRARY = /(?<![a-z])from (?:the |a |my |our )?(?:\w+ )?(?:library|stock|internet|web|youtube)(?![a-z])|从.*库|素材库|音乐库|曲库/;
+const ARTICLE_BEFORE = /(?<![a-z])(?:the|an?|this|that|your|our)\s+$/;
+const REQUEST_VERB = words("start|run|begin|do|kick off|trigger|send|give|get|need|want");
+const QUOTED = /"[^"]*"|“[^”]*”|‘[^’]*’|「[^」]*」|『[^』]*』|《[^》]*》|(?<![\w'])'[^']+'(?![\w'])/g;
+const BARE_EN = new Set("the a me it this all now please pls ok okay can could would will you i want to just again let lets us project video session render edit".split(" "));
+const BARE_ZH = /[请帮我的一下看吧了呀啊把给下个你]|项目|视频/g;
+const SEPARATOR = /\s*(?:[,;，、；\n]|[.!?](?=\s|$)|[。！？])\s*(?:(?:and\s+then|and|then)\b\s*)?|\s+(?:and\s+then|and|then|&)\s+|\s*(?:然后|并且|再)\s*/gi;
+const FILLER = new Set("please pls ok okay now thanks thank you also so yes great cool i m am done that s all looks good perfect nice alright 好的 好 请 谢谢 现在 好了 可以了 完成了".split(" "));
+const isFiller = (clause) => (fold(clause).match(/[\p{L}\p{N}_]+/gu) ?? []).every((w) => FILLER.has(w));
+
+const fold = (text) => text.normalize("NFKC").toLowerCase().replace(QUOTED, (m) => " ".repeat(m.length)).replace(/\s+/g, " ");
+
+function bare(folded, start, end) {
+  const rest = `${folded.slice(0, start)} ${folded.slice(end)}`;
+  const en = rest.match(/[a-z']+/g) ?? [];
+  const zh = (rest.match(/[^\x00-\x7f]/g) ?? []).join("").replace(BARE_ZH, "").replace(/[ ，。！？、]/g, "");
+  return en.every((w) => BARE_EN.has(w)) && !zh;
+}
+
+function asks(action, folded, start, end) {
+  const before = folded.slice(0, start), after = folded.slice(end), word = folded.slice(start, end);
+  if ((word === "balance" && BALANCE_VERB.test(after)) || COMPOUND_AFTER.test(after) || COMPOUND_BEFORE.test(before)) return false;
+  if (EDIT_VERB.test(before)) return false;
+  if (action === "export" && EXPORT_VERB.test(word)) {
+    const object = after.slice(after.match(DETERMINERS)[0].length);
+    if (new RegExp(`^(?:${ASSET.source})`).test(object) || LIBRARY.test(folded)) return false;
+    return ARTICLE_BEFORE.test(before) ? REQUEST_VERB.test(before) : true;
+  }
+  if (action === "export" || action === "upload") return true;
+  if (PLACED.test(folded)) return false;
+  return ASKED.test(folded) || bare(folded, start, end);
+}
+
+function clauseActions(clause) {
+  const folded = fold(clause), found = [];
+  let verbless = false;
+  for (const [action, pattern] of Object.entries(KEYWORD)) {
+    for (const m of folded.matchAll(pattern)) {
+      if (asks(action, folded, m.index, m.index + m[0].length)) {
+        found.push(action);
+        verbless ||= m[0] === "credits" && bare(folded, m.index, m.index + m[0].length) && !ASKED.test(folded);
+        break;
+      }
+    }
+  }
+  return { found, verbless };
+}
 
 function route(text) {
-  const found = new Set(), kept = [];
-  for (const clause of text.split(SEPARATOR)) {
-    const hits = Object.keys(KEYWORDS).filter((k) => KEYWORDS[k].test(clause));
-    hits.forEach((h) => found.add(h));
-    if (!hits.length && clause.trim()) kept.push(clause.trim());
+  const pieces = [], seps = [];
+  let last = 0;
+  for (const m of text.matchAll(SEPARATOR)) {
+    if (!m[0]) continue;
+    pieces.push(text.slice(last, m.index));
+    seps.push(m[0]);
+    last = m.index + m[0].length;
   }
-  const message = found.size ? kept.filter((c) => !FILLER.test(c)).join(", ") : text.trim();
+  pieces.push(text.slice(last));
+  const found = new Set(), kept = [];
+  let previousEdit = false;
+  pieces.forEach((piece, i) => {
+    const asked = i < seps.length && /[?？]/.test(seps[i]) ? "?" : "";
+    let { found: hits, verbless } = clauseActions(piece + asked);
+    // "add music and credits": a bare "credits" after a plain "and" shares the edit's verb
+    if (verbless && i > 0 && /^\s+(?:and|&)\s+$/i.test(seps[i - 1]) && previousEdit) hits = [];
+    hits.forEach((h) => found.add(h));
+    if (!hits.length && piece.trim()) kept.push(piece.trim());
+    previousEdit = !hits.length && EDIT_VERB.test(fold(piece));
+  });
+  const message = found.size ? kept.filter((c) => !isFiller(c)).join(", ") : text.trim();
   return { message, actions: ["upload", "state", "credits", "export"].filter((a) => found.has(a)) };
 }
 
