@@ -135,15 +135,28 @@ def _gui(_: Scenario, obs: Observation) -> list[str]:
 
 
 def _keywords(*actions: str) -> Subject:
-    def subject(scenario: Scenario, _: Observation) -> list[str]:
-        return [
-            f"step {i} said {m.group(0)!r}"
-            for i, step in enumerate(scenario.steps)
-            for action in actions
-            if step.op == "say" and (m := _ROUTES[action].search(step.text))
-        ]
+    """Steps that said a keyword; for routing (T3), as its judge reads them: steps that ran and
+    did not end in a Problem (a failed step may stop before its routes)."""
+
+    def subject(scenario: Scenario, obs: Observation) -> list[str]:
+        out = []
+        for i, step in enumerate(scenario.steps):
+            if step.op != "say":
+                continue
+            if "state" in actions and (i >= len(obs.step_times) or _failed(obs, i)):
+                continue
+            out += [
+                f"step {i} said {m.group(0)!r}"
+                for action in actions
+                if (m := _ROUTES[action].search(step.text))
+            ]
+        return out
 
     return subject
+
+
+def _failed(obs: Observation, step: int) -> bool:
+    return any(s.step == step and s.kind == "problem" for s in obs.shown)
 
 
 def _kind(r: Request, kind: str) -> bool:
