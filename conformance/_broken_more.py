@@ -58,12 +58,14 @@ def _new_client_id_every_call(inner: httpx.BaseTransport, _: Clock) -> httpx.Bas
 class _FetchOnBreak(httpx.SyncByteStream):
     """A stream that, when the connection breaks, fetches the state at once (then re-raises)."""
 
-    def __init__(self, inner: httpx.BaseTransport, request: httpx.Request, first: object) -> None:
+    def __init__(
+        self, inner: httpx.BaseTransport, request: httpx.Request, first: httpx.SyncByteStream
+    ) -> None:
         self.inner, self.request, self.first = inner, request, first
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from self.first  # type: ignore[attr-defined]
+            yield from self.first
         except httpx.TransportError:
             body = self.request.content
             sid = _session_of(body)
@@ -74,8 +76,7 @@ class _FetchOnBreak(httpx.SyncByteStream):
             raise
 
     def close(self) -> None:
-        if hasattr(self.first, "close"):
-            self.first.close()
+        self.first.close()
 
 
 def _session_of(body: bytes) -> str | None:
@@ -93,6 +94,7 @@ def _fetch_at_once_after_cut(inner: httpx.BaseTransport, _: Clock) -> httpx.Base
     def back(request: httpx.Request, response: httpx.Response) -> httpx.Response:
         if request.url.path != contract.PATH_RUN_SSE or response.status_code != 200:
             return response
+        assert isinstance(response.stream, httpx.SyncByteStream)
         stream = _FetchOnBreak(inner, request, response.stream)
         return httpx.Response(
             response.status_code,
@@ -264,7 +266,9 @@ MORE_BROKEN_SCENARIOS: dict[str, Scenario] = {
     "new_client_id_every_token_call": Scenario(
         _QUIET, (Step("say", "credits"),), (Fault("credits", "code", code=1001),)
     ),
-    "keeps_trailing_noise": Scenario(ServerVariant(silent_rate=0.0, noise_rate=1.0), (_UPLOAD, _EDIT)),
+    "keeps_trailing_noise": Scenario(
+        ServerVariant(silent_rate=0.0, noise_rate=1.0), (_UPLOAD, _EDIT)
+    ),
     "reads_adk_only": Scenario(
         ServerVariant(silent_rate=0.0, noise_rate=0.0, dialect="simple"), (_UPLOAD, _EDIT)
     ),

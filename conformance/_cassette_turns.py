@@ -138,19 +138,17 @@ def fault_ids(
     the method and path and has uses left; the recording's requests are replayed through the
     same bookkeeping.
     """
-    left = [
-        [f"fault_{n}", str(f.get("method", "*")), str(f.get("path", "*")), int(f.get("times", 1))]
-        for n, f in enumerate(faults, 1)
-    ]
+    rules = [(f"fault_{n}", f) for n, f in enumerate(faults, 1)]
+    left = {fid: int(f.get("times", 1)) for fid, f in rules}
     out: dict[int, str] = {}
     for index, interaction in enumerate(interactions):
         request = interaction.request
-        for rule in left:
-            fid, method, path, times = rule
-            if times < 1 or method not in ("*", request.method.upper()):
+        for fid, fault in rules:
+            method, path = str(fault.get("method", "*")).upper(), str(fault.get("path", "*"))
+            if left[fid] < 1 or method not in ("*", request.method.upper()):
                 continue
-            if request.path == path or fnmatch.fnmatchcase(request.path, str(path)):
-                rule[3] = int(times) - 1
-                out[index] = str(fid)
+            if request.path == path or fnmatch.fnmatchcase(request.path, path):
+                left[fid] -= 1
+                out[index] = fid
                 break
     return out

@@ -56,6 +56,4 @@ class LiveSecrets:
     def api_tokens(self) -> tuple[str, ...]:
         """The API tokens handed out so far (the judges' secrets; claim tokens are not API
         tokens: the claim link is shown to the user on purpose)."""
-        return tuple(
-            v.decode() for k, v in self._values.items() if k.startswith(b"<TOKEN")
-        )
+        return tuple(v.decode() for k, v in self._values.items() if k.startswith(b"<TOKEN"))

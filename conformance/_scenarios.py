@@ -154,6 +154,7 @@ def _wire(framing: str, heartbeat: str, dialect: str = "adk") -> ScenarioSpec:
               "heartbeat_interval": 2.0},
     )  # fmt: skip
 
+
 _ALL: tuple[ScenarioSpec, ...] = (
     _spec("quick_edit", "The guide's quick edit: upload, one compound request, the MP4.",
           upload("raw recording.mp4"),
@@ -451,7 +452,5 @@ def replay_scenario(
     transport = httpx.MockTransport(router.handler)
     # A user's token: any will do (matching reads a token as its kind, never its value).
     token = _REPLAY_USER_TOKEN if cassette.extra.get("token_mode") == "user" else None
-    views = _converse(
-        transport, clock, cassette_steps(cassette), fixed_ids=fixed_ids, token=token
-    )
+    views = _converse(transport, clock, cassette_steps(cassette), fixed_ids=fixed_ids, token=token)
     return [view_record(view) for view in views], router

@@ -425,9 +425,7 @@ def verify_cassette(
                     following = cassette.interactions[index + 1 : index + 2]
                     target.before(interaction, following[0].at if following else None)
                 opened = target.opened if target is not None else None
-                found.extend(
-                    _check_one(client, source, index, interaction, values, files, opened)
-                )
+                found.extend(_check_one(client, source, index, interaction, values, files, opened))
                 if target is not None:
                     target.after(interaction)
         finally:

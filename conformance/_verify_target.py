@@ -14,11 +14,11 @@ the server. :class:`Target` keeps the recorded pauses between requests, in one o
   one step as soon as it opens: to the next request's recorded time (the mock sends everything
   due by then, heartbeats included, and closes the stream where the script ends), or to the
   last recorded event of a stream that was cut or that the client closed. The stream of a
-  cassette's last request, whose end is not recorded, plays its rest at the mock's own scale. Real waiting scaled by 1000 is exact to
-  a few virtual seconds at best (a loopback request takes milliseconds, and a millisecond is a
-  virtual second: a title that lands two seconds after a state fetch is seen or not by chance);
-  driven, every request comes at its recorded virtual time, at any scale. The mock's scale is
-  given back at the end.
+  cassette's last request, whose end is not recorded, plays its rest at the mock's own scale.
+  Real waiting scaled by 1000 is exact to a few virtual seconds at best (a loopback request
+  takes milliseconds, and a millisecond is a virtual second: a title that lands two seconds
+  after a state fetch is seen or not by chance); driven, every request comes at its recorded
+  virtual time, at any scale. The mock's scale is given back at the end.
 
 A nemokit mock is also made like the recording's: the settings it was recorded with (every
 ``MockConfig`` field, so flags the mock was started with do not leak in), its seed, a reset (ids

@@ -34,7 +34,8 @@ def test_broken_client_is_caught_on_the_cassettes(
     assert cassettes, f"no committed cassette exercises {rule_id}, so {name} cannot be caught"
     (result,) = check_cassettes([rule_by_id(rule_id)], factory, only=cassettes)
     assert result.status == "failed", f"{name} passed {rule_id} on {', '.join(cassettes)}"
-    assert result.violations and all(v.rule == rule_id for v in result.violations)
+    assert result.violations
+    assert all(v.rule == rule_id for v in result.violations)
 
 
 def test_the_blind_spots_are_pinned(exercised_by: dict[str, tuple[str, ...]]) -> None:

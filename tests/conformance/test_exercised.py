@@ -67,33 +67,41 @@ def test_a_rule_whose_subject_is_absent_is_not_exercised(tmp_path: pathlib.Path)
     shutil.copy(CASSETTE_DIR / "error_4001.json", tmp_path)  # no 429, no stream, no render
     results = check_cassettes([rule_by_id("R1"), rule_by_id("H1")], nemokit_factory, tmp_path)
     r1, h1 = results
-    assert r1.status == NOT_EXERCISED and not r1.passed and r1.coverage == ()
-    assert r1.reason is not None and "subject" in r1.reason
-    assert h1.status == "passed" and h1.coverage == ("error_4001",)
+    assert r1.status == NOT_EXERCISED
+    assert not r1.passed
+    assert r1.coverage == ()
+    assert r1.reason is not None
+    assert "subject" in r1.reason
+    assert h1.status == "passed"
+    assert h1.coverage == ("error_4001",)
 
 
 def test_a_rule_without_a_subject_is_never_exercised() -> None:
     blind = Rule("Z9", "no subject", "a rule nobody described", lambda s, o: [])
     result = check_rule(blind, nemokit_factory, profile="dev")
     assert result.status == NOT_EXERCISED
-    assert result.reason is not None and "declares no subject" in result.reason
+    assert result.reason is not None
+    assert "declares no subject" in result.reason
 
 
 def test_on_the_mock_the_coverage_names_the_variants() -> None:
     result = check_rule(rule_by_id("R1"), nemokit_factory, profile="ci")
     assert result.passed
-    assert result.coverage and all(":status" in label for label in result.coverage)
+    assert result.coverage
+    assert all(":status" in label for label in result.coverage)
 
 
 def test_junit_skips_and_json_shows_what_was_not_exercised(tmp_path: pathlib.Path) -> None:
     shutil.copy(CASSETTE_DIR / "error_4001.json", tmp_path)
     results = check_cassettes([rule_by_id("R1"), rule_by_id("H1")], nemokit_factory, tmp_path)
     suite = SuiteResult(tuple(results))
-    root = ET.fromstring(junit_xml(suite))  # noqa: S314 (our own output)
+    root = ET.fromstring(junit_xml(suite))
     node = root.find("testsuite")
-    assert node is not None and node.get("skipped") == "1"
+    assert node is not None
+    assert node.get("skipped") == "1"
     skipped = root.find(".//testcase[@name='R1 429 retried once after the wait']/skipped")
-    assert skipped is not None and "not exercised" in skipped.get("message", "")
+    assert skipped is not None
+    assert "not exercised" in skipped.get("message", "")
     data = json.loads(suite_json(suite))
     r1, h1 = data["results"]
     assert (r1["status"], r1["exercised_by"]) == ("not exercised", [])
@@ -119,20 +127,24 @@ def test_replay_hands_out_realistic_secrets_the_judges_know() -> None:
     assert contract.TOKEN_PREFIX not in path.read_text(encoding="utf-8")  # placeholders on disk
     _, first = run_cassette(path, nemokit_factory)
     _, second = run_cassette(path, nemokit_factory)
-    assert len(first.secrets) == 1 and first.secrets[0].startswith(contract.TOKEN_PREFIX)
+    assert len(first.secrets) == 1
+    assert first.secrets[0].startswith(contract.TOKEN_PREFIX)
     assert first.secrets != second.secrets  # made fresh for each run
     token = first.secrets[0]
     sent = [r.header(contract.HEADER_AUTHORIZATION) for r in first.requests if r.kind != "token"]
-    assert sent and all(auth == f"Bearer {token}" for auth in sent)
+    assert sent
+    assert all(auth == f"Bearer {token}" for auth in sent)
     links = [s.text for s in first.shown if "/workspace/claim?ct=" in s.text]
-    assert links and f"ct={contract.CLAIM_TOKEN_PREFIX}" in links[0]  # a claim token's shape
+    assert links
+    assert f"ct={contract.CLAIM_TOKEN_PREFIX}" in links[0]
 
 
 def test_a_user_token_cassette_hands_the_client_a_token_of_its_own() -> None:
     scenario, observation = run_cassette(CASSETTE_DIR / "user_token_1001.json", nemokit_factory)
     assert scenario.token_mode == "user"
     assert observation.of_kind("token") == []  # never swapped for an anonymous one
-    assert observation.secrets and observation.secrets[0].startswith(contract.TOKEN_PREFIX)
+    assert observation.secrets
+    assert observation.secrets[0].startswith(contract.TOKEN_PREFIX)
 
 
 def test_a_cut_turn_lands_where_the_state_shows_the_edit() -> None:
