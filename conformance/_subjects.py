@@ -44,18 +44,15 @@ def _requests(test: Callable[[Request], bool], say: Callable[[Request], str]) ->
     return subject
 
 
-def _carries_secret(obs: Observation) -> list[str]:
-    """The requests that carried one of the run's API tokens (in a header, the URL or body)."""
+def _token_flow(_: Scenario, obs: Observation) -> list[str]:
+    """The requests that carried one of the run's API tokens (in a header, the URL or body):
+    a token the client held, which it could have leaked."""
     out = []
     for r in obs.requests:
         text = " ".join([r.path, r.query, *(v for _, v in r.headers), str(r.body or "")])
         if any(s and s in text for s in obs.secrets):
             out.append(f"{r.describe()} carried the API token")
     return out
-
-
-def _token_flow(_: Scenario, obs: Observation) -> list[str]:
-    return _carries_secret(obs)
 
 
 def _fault_streams(kind: str) -> Subject:
@@ -159,15 +156,11 @@ def _failed(obs: Observation, step: int) -> bool:
     return any(s.step == step and s.kind == "problem" for s in obs.shown)
 
 
-def _kind(r: Request, kind: str) -> bool:
-    return r.kind == kind
-
-
 #: rule id → its subject. Every rule of :data:`._rules.RULES` should have one.
 SUBJECTS: Mapping[str, Subject] = {
-    "H1": _requests(lambda r: r.kind not in (None, "token"), lambda r: f"{r.describe()}"),
-    "H2": _requests(lambda r: r.kind is not None, lambda r: f"{r.describe()}"),
-    "H3": _requests(lambda r: _kind(r, "token"), lambda r: f"{r.describe()}: a token call"),
+    "H1": _requests(lambda r: r.kind not in (None, "token"), Request.describe),
+    "H2": _requests(lambda r: r.kind is not None, Request.describe),
+    "H3": _requests(lambda r: r.kind == "token", lambda r: f"{r.describe()}: a token call"),
     "H4": _token_flow,
     "R1": _requests(lambda r: r.status == 429 and r.kind is not None, _answered),
     "R2": _requests(lambda r: r.status == 402 and r.kind is not None, _answered),
@@ -188,7 +181,7 @@ SUBJECTS: Mapping[str, Subject] = {
         lambda r: r.kind == "run_sse" and _stream_started(r),
         lambda r: f"{r.describe()}: a started stream",
     ),
-    "R8": _requests(lambda r: _kind(r, "render_status"), lambda r: f"{r.describe()}: a poll"),
+    "R8": _requests(lambda r: r.kind == "render_status", lambda r: f"{r.describe()}: a poll"),
     "S1": _heartbeats,
     "S2": _tools,
     "S3": _quiet_turns,
