@@ -59,19 +59,11 @@ def cassette_scenario(cassette: Cassette) -> Scenario:
     mock = extra.get("mock", {}) if isinstance(extra.get("mock"), dict) else {}
     names = set(ServerVariant.__dataclass_fields__)
     server = ServerVariant(**{k: v for k, v in mock.items() if k in names})
-    faults = []
-    for rule in extra.get("faults", []) or []:
-        method, pattern = str(rule.get("method", "*")).upper(), str(rule.get("path", "*"))
-        target = next(
-            (
-                k
-                for k, (m, _) in REQUEST_KINDS.items()
-                if method in (m, "*") and fnmatch.fnmatchcase(_KIND_EXAMPLES[k], pattern)
-            ),
-            None,
-        )
-        if target is not None:
-            faults.append(_fault_from(target, rule))
+    faults = [
+        _fault_from(target, rule)
+        for rule in _fault_rules(cassette)
+        if (target := _target_of(rule)) is not None
+    ]
     if mock.get("render_fail_rate"):
         faults.append(Fault("render", "render_failed"))
     if mock.get("slow_turn_seconds"):
@@ -82,6 +74,19 @@ def cassette_scenario(cassette: Cassette) -> Scenario:
     )
     user = extra.get("token_mode") == "user"
     return Scenario(server, steps, tuple(faults), "user" if user else "anonymous")
+
+
+def _target_of(rule: dict[str, Any]) -> str | None:
+    """The request kind a recorded fault rule aims at (``None``: none the suite knows)."""
+    method, pattern = str(rule.get("method", "*")).upper(), str(rule.get("path", "*"))
+    return next(
+        (
+            k
+            for k, (m, _) in REQUEST_KINDS.items()
+            if method in (m, "*") and fnmatch.fnmatchcase(_KIND_EXAMPLES[k], pattern)
+        ),
+        None,
+    )
 
 
 def _fault_from(target: str, rule: dict[str, Any]) -> Fault:
@@ -143,7 +148,7 @@ def run_cassette(
             workdir=pathlib.Path(tmp),
             journal_seq=lambda: router.stats.requests,
         )
-    faults = fault_ids(cassette.interactions, _fault_rules(cassette))
+    faults = _scenario_fault_ids(cassette)
     requests = _requests(cassette, list(router.log), sent, run.step_seq, faults)
     errors = [*run.errors, *(str(m) for m in router.misses)]
     observation = Observation(
@@ -157,6 +162,16 @@ def run_cassette(
         backend="cassettes",
     )
     return scenario, observation
+
+
+def _scenario_fault_ids(cassette: Cassette) -> dict[int, str]:
+    """Interaction index → the id the judges know its fault by: the mock numbered every fault
+    rule, the scenario only those aimed at a request kind it knows."""
+    rules = _fault_rules(cassette)
+    kept = [n for n, rule in enumerate(rules, 1) if _target_of(rule) is not None]
+    renamed = {f"fault_{n}": f"fault_{i}" for i, n in enumerate(kept, 1)}
+    met = fault_ids(cassette.interactions, rules)
+    return {index: renamed[fid] for index, fid in met.items() if fid in renamed}
 
 
 def _fault_rules(cassette: Cassette) -> list[dict[str, Any]]:
