@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conformance._cassette import Interaction, RecordedRequest, RecordedResponse, load_cassette
-from conformance._driver import LiveMock
-from conformance._verify import verify_cassette
-from conformance._verify_target import Target, recorded_config
+from conformance.cassettes._cassette import Interaction, RecordedRequest, RecordedResponse, load_cassette
+from conformance.drivers._live_mock import LiveMock
+from conformance.cassettes._verify import verify_cassette
+from conformance.cassettes._verify_target import Target, recorded_config
 
 CASSETTES = pathlib.Path(__file__).resolve().parents[2] / "cassettes"
 FILES = sorted(CASSETTES.glob("*.json"))

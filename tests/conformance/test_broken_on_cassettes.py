@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._adapter import nemokit_factory
-from conformance._broken import BROKEN_CLIENTS
-from conformance._rules import rule_by_id
-from conformance._suite import check_cassettes, run_suite
+from conformance.drivers._adapter import nemokit_factory
+from conformance.suite._broken import BROKEN_CLIENTS
+from conformance.suite._rules import rule_by_id
+from conformance.suite._suite import check_cassettes, run_suite
 
 #: bug name → why the committed cassettes cannot catch it (also in docs/conformance.md).
 #: Empty: every broken client is caught on cassettes. A new one that is not must be added here,

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
-from conformance._cassette import Interaction, RecordedRequest, RecordedResponse, StreamEvent
-from conformance._cassette_turns import fault_ids, recorded_turn
+from conformance.cassettes._cassette import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    StreamEvent,
+)
+from conformance.suite._cassette_turns import fault_ids, recorded_turn
 from nemokit import contract
 
 

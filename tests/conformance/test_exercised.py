@@ -10,15 +10,21 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance._adapter import nemokit_factory
-from conformance._broken import BROKEN_CLIENTS, BROKEN_SCENARIOS
-from conformance._cassette import load_cassette
-from conformance._cassette_run import CASSETTE_DIR, run_cassette
-from conformance._harness import run_scenario
-from conformance._model import Fault, Scenario, Step
-from conformance._report import junit_xml, suite_json
-from conformance._rules import RULES, Rule, rule_by_id
-from conformance._suite import NOT_EXERCISED, SuiteResult, check_cassettes, check_rule, run_suite
+from conformance.cassettes._cassette import load_cassette
+from conformance.drivers._adapter import nemokit_factory
+from conformance.suite._broken import BROKEN_CLIENTS, BROKEN_SCENARIOS
+from conformance.suite._cassette_run import CASSETTE_DIR, run_cassette
+from conformance.suite._harness import run_scenario
+from conformance.suite._model import Fault, Scenario, Step
+from conformance.suite._report import junit_xml, suite_json
+from conformance.suite._rules import RULES, Rule, rule_by_id
+from conformance.suite._suite import (
+    NOT_EXERCISED,
+    SuiteResult,
+    check_cassettes,
+    check_rule,
+    run_suite,
+)
 from nemokit import contract
 
 
