@@ -105,7 +105,7 @@ def _recipe(replay: str | None, config: pytest.Config) -> str | None:
 
 def test_rule(rule_id: str, request: pytest.FixtureRequest) -> None:
     """The client breaks no scenario of ``rule_id``; a failure shows the minimal one."""
-    from .suite._suite import PROFILES, run_suite
+    from .suite._suite import NOT_EXERCISED, PROFILES, run_suite
 
     factory, backend, client = _target(request.config)
     profile = _option(request.config, "--nemo-profile") or "ci"
@@ -124,10 +124,13 @@ def test_rule(rule_id: str, request: pytest.FixtureRequest) -> None:
         backend=backend,
         client=client,
     )
-    problems = []
+    problems: list[str] = []
+    skipped: list[str] = []
     for result in suite.results:
         if result.status == "error":
             problems.append(f"{rule_id} ({result.backend}) could not be checked: {result.error}")
+        elif result.status == NOT_EXERCISED:
+            skipped.append(f"{rule_id} ({result.backend}) not exercised: {result.reason}")
         elif not result.passed:
             problems += [f"{v} ({result.backend})" for v in result.violations]
             if result.scenario is not None:
@@ -135,3 +138,5 @@ def test_rule(rule_id: str, request: pytest.FixtureRequest) -> None:
             problems.append(f"replay: {_recipe(result.replay, request.config)}")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+    if skipped and len(skipped) == len(suite.results):
+        pytest.skip("; ".join(skipped))

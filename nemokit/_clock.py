@@ -103,11 +103,13 @@ class ScaledClock:
     """Real time multiplied by ``scale``, plus whatever was added by hand with :meth:`advance`.
 
     With ``scale=1000`` one real second is 1000 seconds of this clock. Sleepers wake early when
-    the clock is advanced past their deadline, so ``advance`` finishes a pending wait at once.
+    the clock is advanced past their deadline, so ``advance`` finishes a pending wait at once:
+    threads through a condition, tasks through their event loop (a server driven by hand, such
+    as a mock whose clock ``nemokit cassettes verify`` moves on, answers at once).
     """
 
-    #: The longest a sleeper waits in real time before looking at the clock again, so that a
-    #: change of scale or an advance by hand is noticed by async sleepers too.
+    #: The longest a sleeper waits in real time before looking at the clock again (a safety net:
+    #: advances and changes of scale wake sleepers themselves).
     _RECHECK = 0.25
 
     def __init__(self, scale: float = 1.0, start: float = 0.0) -> None:
@@ -117,6 +119,8 @@ class ScaledClock:
         self._base_real = time.monotonic()
         self._base_virtual = float(start)
         self._woken = threading.Condition()
+        #: Async sleepers now waiting: (their loop, the future that wakes them).
+        self._tasks: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
 
     @property
     def scale(self) -> float:
@@ -128,7 +132,7 @@ class ScaledClock:
         with self._woken:
             self._rebase()
             self._scale = float(scale)
-            self._woken.notify_all()
+            self._wake()
 
     def now(self) -> float:
         return self._base_virtual + (time.monotonic() - self._base_real) * self._scale
@@ -138,7 +142,7 @@ class ScaledClock:
             raise ValueError(f"a clock cannot go backwards (advance by {seconds})")
         with self._woken:
             self._base_virtual += seconds
-            self._woken.notify_all()
+            self._wake()
         return self.now()
 
     def sleep(self, seconds: float) -> None:
@@ -149,9 +153,27 @@ class ScaledClock:
 
     async def asleep(self, seconds: float) -> None:
         deadline = self.now() + seconds
+        loop = asyncio.get_running_loop()
         while (left := deadline - self.now()) > 0:
-            await asyncio.sleep(min(left / self._scale, self._RECHECK))
+            woken: asyncio.Future[None] = loop.create_future()
+            waiter = (loop, woken)
+            with self._woken:
+                self._tasks.add(waiter)
+            timer = loop.call_later(min(left / self._scale, self._RECHECK), _resolve, woken)
+            try:
+                await woken
+            finally:
+                timer.cancel()
+                with self._woken:
+                    self._tasks.discard(waiter)
         await asyncio.sleep(0)
+
+    def _wake(self) -> None:
+        """Wake every sleeper to look at the clock again (called holding ``_woken``)."""
+        self._woken.notify_all()
+        for loop, woken in self._tasks:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_resolve, woken)
 
     def _rebase(self) -> None:
         real = time.monotonic()
@@ -160,3 +182,8 @@ class ScaledClock:
 
     def __repr__(self) -> str:
         return f"ScaledClock(scale={self._scale:g}, now={self.now():.3f})"
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

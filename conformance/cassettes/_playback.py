@@ -2,8 +2,9 @@
 
 SSE responses replay as their recorded blocks, instantly, at recorded pace or scaled (``timing``),
 waiting on ``clock``; a recorded ``cut`` ends the stream with ``httpx.RemoteProtocolError``. A
-binary body too big to have been kept is answered empty with an ``x-cassette-body-omitted``
-header rather than with invented bytes.
+stream the recording's client closed goes on with its heartbeats after the recorded part (see
+:func:`_carried_on`). A binary body too big to have been kept is answered empty with an
+``x-cassette-body-omitted`` header rather than with invented bytes.
 """
 
 from __future__ import annotations
@@ -87,16 +88,42 @@ def replay_response(
 ) -> httpx.Response:
     """An ``httpx.Response`` for ``request`` that plays ``recorded`` back."""
     headers = dict(recorded.headers)
+    cut = recorded.cut
     if recorded.events is not None:
         blocks = [(event.t, event.raw.encode()) for event in recorded.events]
+        if recorded.client_closed and (more := _carried_on(blocks)):
+            blocks, cut = blocks + more, True
     else:
         data, extra = _body_bytes(recorded)
         headers.update(extra)
         if not recorded.cut:
             return httpx.Response(recorded.status, headers=headers, content=data, request=request)
         blocks = [(0.0, data)]
-    stream = _ReplayStream(blocks, cut=recorded.cut, request=request, clock=clock, scale=scale)
+    stream = _ReplayStream(blocks, cut=cut, request=request, clock=clock, scale=scale)
     return httpx.Response(recorded.status, headers=headers, stream=stream, request=request)
+
+
+def _is_heartbeat(block: bytes) -> bool:
+    lines = [line.strip() for line in block.replace(b"\r", b"\n").split(b"\n") if line.strip()]
+    data = [line[5:].strip() for line in lines if line.startswith(b"data:")]
+    if not data:
+        return all(line.startswith(b":") for line in lines)  # a comment such as ": ping"
+    text = b"".join(data).replace(b" ", b"")
+    return text in (b"", b'{"type":"heartbeat"}')
+
+
+def _carried_on(blocks: list[tuple[float, bytes]]) -> list[tuple[float, bytes]]:
+    """What the server went on sending after the recording's client left a stream of
+    heartbeats: its last heartbeat at the recorded pace, for as long again as was recorded (then
+    the replay ends the stream as cut: what came next is unknown). A client that reads past the
+    point where the recorded one gave up (no 15-minute limit, no stall limit) keeps waiting, as
+    it would on the server, instead of meeting an end the server never sent."""
+    beats = [(t, data) for t, data in blocks if _is_heartbeat(data)]
+    if len(beats) < 2 or (gap := beats[-1][0] - beats[-2][0]) <= 0:
+        return []
+    end = blocks[-1][0]
+    count = int(end // gap)
+    return [(end + gap * (n + 1), beats[-1][1]) for n in range(count)]
 
 
 def _scale(timing: Timing) -> float:

@@ -35,6 +35,11 @@ Streams
     ``VirtualClock`` makes it instant in real time). A recorded ``cut`` ends the stream with
     ``httpx.RemoteProtocolError``, as a real cut does.
 
+Secrets
+    By default the client receives the placeholders as they are on disk (``<TOKEN_1>``). With
+    ``secrets=LiveSecrets()`` it receives realistic per-run values in their place
+    (``nmv_usr_…``, ``clm_…``; see :mod:`._replay_secrets`), so a rule can look for them.
+
 Record modes (VCR.py's): see :class:`RecordMode`.
 
 This module holds the router; the key and miss diffing are in :mod:`._match`, the playback of
@@ -67,6 +72,7 @@ from ._match import _matched as _matched
 from ._playback import Timing, _body_bytes, _scale, replay_response
 from ._record import AsyncRecordingTransport, Recorder, RecordingTransport
 from ._redact import Redactor
+from ._replay_secrets import LiveSecrets
 from ._replay_values import CassetteMiss, LogEntry, RecordMode, ReplayStats, _sent
 
 __all__ = [
@@ -109,6 +115,7 @@ class CassetteRouter(respx.MockRouter):
         scale: float = 0.0,
         allow_playback_repeats: bool = False,
         log_cap: int = LOG_CAP,
+        secrets: LiveSecrets | None = None,
     ) -> None:
         if log_cap < 1:
             raise ConfigurationError(f"log_cap must be at least 1, got {log_cap}")
@@ -120,6 +127,7 @@ class CassetteRouter(respx.MockRouter):
         self.log: deque[LogEntry] = deque(maxlen=log_cap)
         self.misses: list[CassetteMiss] = []
         self._playable, self._recorder, self._real = playable, recorder, real
+        self.secrets = secrets
         self._keys = [request_key(i.request) for i in playable.interactions]
         self._index: dict[Key, deque[int]] = {}
         for position, key in enumerate(self._keys):
@@ -193,6 +201,8 @@ class CassetteRouter(respx.MockRouter):
             if recorded.events is not None or recorded.cut:
                 return replay_response(recorded, request, clock=self.clock, scale=self.scale)
             data, extra = _body_bytes(recorded)
+            if self.secrets is not None:
+                data = self.secrets.fill(data)
             headers = {**recorded.headers, **extra}
             template = self._plain[position] = httpx.Response(
                 recorded.status, headers=headers, content=data
@@ -250,13 +260,15 @@ def build_router(
     redactor: Redactor | None = None,
     allow_playback_repeats: bool = False,
     log_cap: int = LOG_CAP,
+    secrets: LiveSecrets | None = None,
 ) -> CassetteRouter:
     """A router that replays ``cassette`` (a path or a loaded :class:`Cassette`).
 
     ``real`` is the transport that record modes send to (the mock, or the real API); ``clock``
     paces recorded timing and stamps the log and new recordings; ``redactor`` cleans what is
     recorded (by default a new one that continues the cassette's placeholder numbers);
-    ``log_cap`` bounds ``router.log`` (the most recent entries are kept).
+    ``log_cap`` bounds ``router.log`` (the most recent entries are kept); ``secrets`` hands out
+    realistic per-run values for the token placeholders (replay only).
     """
     mode, scale = RecordMode.parse(mode), _scale(timing)
     loaded, path, source = _open(cassette, mode)
@@ -265,7 +277,7 @@ def build_router(
             raise CassetteError("no such cassette (record mode 'none' only replays)", file=source)
         return CassetteRouter(loaded, source=source, mode=mode, clock=clock, scale=scale,
                               allow_playback_repeats=allow_playback_repeats,
-                              log_cap=log_cap)  # fmt: skip
+                              log_cap=log_cap, secrets=secrets)  # fmt: skip
     if real is None:
         raise ConfigurationError(f"record mode {mode.value!r} needs a real transport (real=...)")
     fresh = Cassette(recorded_with=_version())

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import httpx
 
+from nemokit import contract
 from nemokit._clock import Clock, VirtualClock
 from nemokit._views import View
 
@@ -52,6 +53,8 @@ BASE_URL = "http://mock.test"
 WEB_URL = "https://nemovideo.com"
 #: The fixed ``X-Client-Id`` of every recording (a uuid per run would change the bytes).
 CLIENT_ID = "nemokit-scenario-client"
+#: The ``NEMO_TOKEN`` a user-token cassette is replayed with (any token matches).
+_REPLAY_USER_TOKEN = contract.TOKEN_PREFIX + "replayed-user-token"
 #: Unix milliseconds of virtual time 0 (``MockConfig.epoch``), for render ids.
 _EPOCH_MS = 1_767_225_600_000
 
@@ -118,6 +121,8 @@ class ScenarioSpec:
     mock: Mapping[str, Any] = field(default_factory=lambda: dict(_QUIET))
     faults: tuple[Mapping[str, Any], ...] = ()
     seed: int = 7
+    #: ``user``: the client is given a token (as ``NEMO_TOKEN``) the mock issued beforehand.
+    token_mode: Literal["anonymous", "user"] = "anonymous"
 
     def mock_config(self, seed: int | None = None) -> Any:
         """The ``MockConfig`` for this scenario (``seed`` overrides the spec's)."""
@@ -134,6 +139,21 @@ def _spec(name: str, summary: str, *steps: UserStep, **options: Any) -> Scenario
 _UPLOAD = "/api/upload-video/*"
 _RUN = "/run_sse"
 _TRIM = "trim the pauses and add transitions"
+_ASK = "what can you do?"
+
+
+def _wire(framing: str, heartbeat: str, dialect: str = "adk") -> ScenarioSpec:
+    """A question answered under one framing, heartbeat form and dialect; heartbeats every 2 s
+    so the short turn carries several."""
+    return _spec(
+        f"wire_{dialect}_{framing}_{heartbeat}",
+        f"A question answered in the {dialect} dialect, {framing} framing, heartbeats as "
+        f"{heartbeat}: the reply is shown once, no heartbeat is.",
+        say(_ASK),
+        mock={"sse_framing": framing, "heartbeat_form": heartbeat, "dialect": dialect,
+              "heartbeat_interval": 2.0},
+    )  # fmt: skip
+
 
 _ALL: tuple[ScenarioSpec, ...] = (
     _spec("quick_edit", "The guide's quick edit: upload, one compound request, the MP4.",
@@ -195,6 +215,54 @@ _ALL: tuple[ScenarioSpec, ...] = (
     _spec("stalled_stream", "Only heartbeats: after 10 minutes the turn is reported stalled.",
           upload("clip.mp4"), say(_TRIM),
           faults=({"method": "POST", "path": _RUN, "stall": True},)),
+    # --- the wire variants and the rules' subjects: every rule is exercised on cassettes ---
+    _spec("trailing_noise", 'A reply followed by the trailing "I encountered a temporary '
+          'issue": the noise is dropped.',
+          upload("clip.mp4"), say("add transitions"), mock={"noise_rate": 1.0}),
+    _spec("simple_dialect", "The simple dialect with streamed chunks: an edit and a question, "
+          "each reply shown once.",
+          upload("clip.mp4"), say("add transitions"), say(_ASK),
+          mock={"dialect": "simple", "partial_text": True}),
+    _wire("crlf", "empty"),
+    _wire("cr", "comment"),
+    _wire("multiline", "json"),
+    _wire("ids", "comment"),
+    _wire("chunked", "empty"),
+    _wire("cr", "json", "simple"),
+    _spec("chinese_routing", "Keywords in Chinese: credits, status and export are the "
+          "client's own actions, never messages.",
+          upload("clip.mp4"), say("add transitions"), say("积分"), say("状态"), say("余额"),
+          say("导出")),
+    _spec("user_token_1001", "The user's own NEMO_TOKEN is refused (1001): reported, never "
+          "swapped for an anonymous one.",
+          say("credits"), token_mode="user",
+          faults=({"method": "GET", "path": "/api/credits/*", "code": 1001},)),
+    _spec("render_submit_retry", "The render submit fails (HTTP 500): retried once with a new "
+          "id, then polled to the MP4.",
+          upload("clip.mp4"), say("add transitions"), say("export"),
+          faults=({"method": "POST", "path": "/api/render/proxy/lambda", "status": 500},)),
+    _spec("stream_cut_unchanged", "A question's stream breaks: nothing changes, so after 5 "
+          "state fetches the failure is reported.",
+          upload("clip.mp4"), say(_ASK),
+          faults=({"method": "POST", "path": _RUN, "cut_after": 1},)),
+    _spec("stalled_stream_comment", "Only `: ping` comments: after 10 minutes the turn is "
+          "reported stalled.",
+          say(_ASK), mock={"heartbeat_form": "comment", "heartbeat_interval": 60.0},
+          faults=({"method": "POST", "path": _RUN, "stall": True},)),
+    _spec("long_turn", "A turn that keeps making progress for 20 minutes: given up at the "
+          "15-minute limit and reported, never re-sent.",
+          upload("clip.mp4"), say(_TRIM),
+          mock={"slow_turn_seconds": 1200.0, "heartbeat_interval": 60.0}),
+    _spec("chinese_tip", "A Chinese GUI tip after a greeting (拖拽时间线上的片段可以调整顺序): "
+          "shown as advice, never carried out as an edit.",
+          upload("clip.mp4"), say("trim the pauses"), say("你好"), seed=0),
+    _spec("slow_render", "A render that outlasts the 10 polls (every duration ×12): the client "
+          "stops polling after the 10th and says so.",
+          upload("clip.mp4"), say("add transitions"), say("export"),
+          mock={"duration_scale": 12.0}),
+    _spec("edits_with_keywords", "Edits that hold routing words (end credits, 状态栏) go to the "
+          "agent; the balance asked for afterwards is the client's own call.",
+          upload("clip.mp4"), say("add end credits"), say("加一个状态栏"), say("credits")),
 )  # fmt: skip
 
 #: Every scenario by name, in a stable order.
@@ -273,13 +341,18 @@ def _virtual_render_ids(clock: Clock) -> Callable[[], str]:
     return render_id
 
 
-def _settings(clock: Clock) -> dict[str, Any]:
+def _settings(clock: Clock, token: str | None = None) -> dict[str, Any]:
     return {"api_url": BASE_URL, "web_url": WEB_URL, "client_id": CLIENT_ID, "clock": clock,
-            "env": {}}  # fmt: skip
+            "env": {}, "token": token}  # fmt: skip
 
 
 def _converse(
-    transport: httpx.BaseTransport, clock: Clock, steps: Sequence[UserStep], *, fixed_ids: bool
+    transport: httpx.BaseTransport,
+    clock: Clock,
+    steps: Sequence[UserStep],
+    *,
+    fixed_ids: bool,
+    token: str | None = None,
 ) -> list[View]:
     """The steps through a sync ``Conversation`` (replay: ``httpx.MockTransport``)."""
     from nemokit._client import Nemo
@@ -288,13 +361,16 @@ def _converse(
     with tempfile.TemporaryDirectory(prefix="nemokit-scenario-") as tmp:
         folder = pathlib.Path(tmp)
         ids = _virtual_render_ids(clock) if fixed_ids else None
-        with Nemo(transport=transport, render_ids=ids, **_settings(clock)) as nemo:
+        with Nemo(transport=transport, render_ids=ids, **_settings(clock, token)) as nemo:
             conversation = Conversation(nemo, dest=folder)
             return list(run_steps(conversation, steps, folder, clock))
 
 
 async def _aconverse(
-    transport: httpx.AsyncBaseTransport, clock: Clock, steps: Sequence[UserStep]
+    transport: httpx.AsyncBaseTransport,
+    clock: Clock,
+    steps: Sequence[UserStep],
+    token: str | None = None,
 ) -> list[View]:
     """The steps through an ``AsyncConversation``: client and mock on one event loop.
 
@@ -309,7 +385,8 @@ async def _aconverse(
     with tempfile.TemporaryDirectory(prefix="nemokit-scenario-") as tmp:
         folder = pathlib.Path(tmp)
         ids = _virtual_render_ids(clock)
-        async with AsyncNemo(transport=transport, render_ids=ids, **_settings(clock)) as nemo:
+        settings = _settings(clock, token)
+        async with AsyncNemo(transport=transport, render_ids=ids, **settings) as nemo:
             conversation = AsyncConversation(nemo, dest=folder)
             for step in steps:
                 if step.op == "wait":
@@ -332,13 +409,16 @@ def record_scenario(spec: ScenarioSpec | str, *, seed: int | None = None) -> Cas
     server = MockServer(config, clock)
     for fault in spec.faults:
         server.faults.add(**fault)
+    token = None
+    if spec.token_mode == "user":  # issued beforehand, as a user would have it
+        token = server.state.issue_token(CLIENT_ID, "127.0.0.1").token
     recorder = Recorder(clock=clock)
 
     async def main() -> list[View]:
         inner = AsyncStreamingTransport(server.app)
         try:
             transport = AsyncRecordingTransport(inner, recorder)
-            return await _aconverse(transport, clock, spec.steps)
+            return await _aconverse(transport, clock, spec.steps, token)
         finally:
             await inner.aclose()
 
@@ -351,6 +431,8 @@ def record_scenario(spec: ScenarioSpec | str, *, seed: int | None = None) -> Cas
         "client": {"client_id": "<CLIENT_ID_1>", "web_url": WEB_URL},
         "expected_views": [view_record(view, recorder.redactor) for view in views],
     }
+    if spec.token_mode == "user":
+        extra["token_mode"] = "user"
     return replace(recorder.cassette, scenario=spec.name, seed=config.seed, base_url=BASE_URL,
                    extra=extra)  # fmt: skip
 
@@ -377,5 +459,7 @@ def replay_scenario(
     clock = clock if clock is not None else VirtualClock()
     router = build_router(cassette, timing="recorded", clock=clock)
     transport = httpx.MockTransport(router.handler)
-    views = _converse(transport, clock, cassette_steps(cassette), fixed_ids=fixed_ids)
+    # A user's token: any will do (matching reads a token as its kind, never its value).
+    token = _REPLAY_USER_TOKEN if cassette.extra.get("token_mode") == "user" else None
+    views = _converse(transport, clock, cassette_steps(cassette), fixed_ids=fixed_ids, token=token)
     return [view_record(view) for view in views], router

@@ -8,13 +8,16 @@ live values) and the live answer compared with the recorded one on what a client
 - the JSON ``shape``: keys and value types (string, number, boolean, null, object, array), never
   values, so ids and times may differ;
 - the kind of ``body`` (JSON, text, binary) and, for a stream, the ``events``: the kinds of events
-  in order (``content:text``, ``content:functionCall``, ``type:text``...), heartbeats of any form
-  collapsed into one ``heartbeat``, and whether the stream was cut.
+  in order (``content:text``, ``content:functionCall``, ``type:text``...), and whether the stream
+  was cut. Heartbeats (any form) are keep-alives whose place depends on timing: they count only
+  in a stream that has nothing else.
 
 The server is an embedded mock by default: a ``MockServer`` in process with the cassette's
 recorded mock settings, seed and faults (``extra.mock``, ``extra.faults``), on a virtual clock
 moved to each request's recorded time. With ``against=URL`` it is any server over the network:
-a real API or a remote mock. Either way secrets are obtained fresh: the token handed out by the
+a real API or a remote mock, paced to the recording (the recorded pauses between requests,
+scaled to the target's time scale) and, when it is a nemokit mock, set up like the recording's
+(:mod:`._verify_target`). Either way secrets are obtained fresh: the token handed out by the
 replayed ``anonymous-token`` call (``<TOKEN_1>`` in the cassette) is the one sent next, and the
 ids a server makes (sessions, tasks, users) are learned from its answers likewise. Nothing
 secret is ever part of a reported difference.
@@ -24,12 +27,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from nemokit import contract
 from nemokit._clock import VirtualClock
 
 from ._cassette import (
@@ -45,6 +50,7 @@ from ._cassette import (
 )
 from ._record import BlockSplitter
 from ._redact import PLACEHOLDER_RE
+from ._verify_target import Target
 
 __all__ = [
     "Difference",
@@ -249,9 +255,18 @@ def _build(
     return client.build_request(request.method, url, **kwargs)
 
 
-def _exchange(client: httpx.Client, request: httpx.Request, recorded: RecordedResponse) -> _Live:
+def _exchange(
+    client: httpx.Client,
+    request: httpx.Request,
+    recorded: RecordedResponse,
+    opened: Callable[[], None] | None = None,
+) -> _Live:
+    """Send ``request`` and read its answer (a stream to its end, or as far as the recording's
+    client read it); ``opened`` is called once the answer's head has come."""
     response = client.send(request, stream=True)
     try:
+        if opened is not None:
+            opened()
         if "text/event-stream" in response.headers.get("content-type", ""):
             limit = len(recorded.events or ()) if recorded.client_closed else None
             blocks, cut = _read_blocks(response, limit)
@@ -321,7 +336,7 @@ def _compare(recorded: RecordedResponse, live: _Live) -> Iterator[tuple[str, str
             yield "shape", phrase
     if recorded.events is not None and live.events is not None:
         expected = event_kinds([event.raw for event in recorded.events])
-        if expected != live.events:
+        if _essential(expected) != _essential(live.events):
             yield "events", _sequence_difference(expected, live.events)
     if recorded.cut != live.cut:
         yield (
@@ -329,6 +344,14 @@ def _compare(recorded: RecordedResponse, live: _Live) -> Iterator[tuple[str, str
             f"stream {'cut' if recorded.cut else 'complete'} recorded, "
             + ("cut live" if live.cut else "complete live"),
         )
+
+
+def _essential(kinds: list[str]) -> list[str]:
+    """The kinds that do not depend on timing: heartbeats are keep-alives sent while nothing
+    else is due, so whether one falls between two events depends on when each was sent; they
+    count only in a stream that has nothing else."""
+    rest = [kind for kind in kinds if kind != "heartbeat"]
+    return rest or kinds[:1]
 
 
 def _sequence_difference(recorded: list[str], live: list[str]) -> str:
@@ -362,12 +385,17 @@ def verify_cassette(
     against: str | None = None,
     mock: Mapping[str, Any] | None = None,
     transport: httpx.BaseTransport | None = None,
+    time_scale: float | None = None,
+    configure: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[Difference]:
     """Every difference between ``cassette`` and a live server (an empty list: none).
 
     ``against`` is a base URL (default: an embedded mock); ``mock`` overrides the embedded mock's
     recorded settings (to check a cassette against another dialect, say); ``transport`` replaces
-    the network for ``against`` (tests).
+    the network for ``against`` (tests). ``time_scale`` is the target's (default: what its
+    ``/__admin/clock`` says, else real time); ``configure=False`` leaves a target mock's
+    settings, state and faults as they are; ``sleep`` waits the scaled pauses (tests).
     """
     clock = VirtualClock()
     if against is None:
@@ -381,11 +409,61 @@ def verify_cassette(
         base, advance = against, None
     files, values, found = scenario_files(cassette), _Values(), []
     with httpx.Client(transport=inner, base_url=base, timeout=_TIMEOUT) as client:
-        for index, interaction in enumerate(cassette.interactions):
-            if advance is not None and interaction.at is not None:
-                advance(interaction.at)
-            found.extend(_check_one(client, source, index, interaction, values, files))
+        target = None
+        if advance is None:
+            target = Target.discover(
+                client, time_scale=time_scale, configure=configure, sleep=sleep
+            )
+            if configure:
+                target.prepare(cassette, mock)
+        _user_token(client, cassette, values)
+        try:
+            for index, interaction in enumerate(cassette.interactions):
+                if advance is not None and interaction.at is not None:
+                    advance(interaction.at)
+                elif target is not None:
+                    following = cassette.interactions[index + 1 : index + 2]
+                    target.before(interaction, following[0].at if following else None)
+                opened = target.opened if target is not None else None
+                found.extend(_check_one(client, source, index, interaction, values, files, opened))
+                if target is not None:
+                    target.after(interaction)
+        finally:
+            if target is not None:
+                target.close()
     return found
+
+
+def _user_token(client: httpx.Client, cassette: Cassette, values: _Values) -> None:
+    """A user-token recording's client held a token before its first request (``NEMO_TOKEN``):
+    get one from the server (an anonymous one is a token like any) to send in its place."""
+    if cassette.extra.get("token_mode") != "user":
+        return
+    placeholder = None
+    for interaction in cassette.interactions:
+        request = interaction.request
+        if request.path == contract.PATH_ANONYMOUS_TOKEN:
+            return  # the client got its token in the recording: learned from the answer
+        found = PLACEHOLDER_RE.search(request.headers.get("authorization", ""))
+        if found:
+            placeholder = found.group(0)
+            break
+    if placeholder is None:
+        return
+    response = client.post(
+        contract.PATH_ANONYMOUS_TOKEN, headers={contract.HEADER_CLIENT_ID: "nemokit-verify-user"}
+    )
+    data = _json_or_none(response)
+    token = data.get("data", {}).get("token") if isinstance(data, dict) else None
+    if isinstance(token, str):
+        values.known[placeholder] = token
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _check_one(
@@ -395,6 +473,7 @@ def _check_one(
     interaction: Interaction,
     values: _Values,
     files: Mapping[str, bytes],
+    opened: Callable[[], None] | None = None,
 ) -> list[Difference]:
     request, recorded = interaction.request, interaction.response
     name = f"{request.method} {request.path}"
@@ -402,7 +481,7 @@ def _check_one(
     if isinstance(built, str):
         return [Difference(source, index, name, "skipped", built)]
     try:
-        live = _exchange(client, built, recorded)
+        live = _exchange(client, built, recorded, opened)
     except httpx.TransportError as error:
         return [Difference(source, index, name, "error", f"{type(error).__name__}: {error}")]
     if isinstance(recorded.body, JsonBody) and live.value is not None:

@@ -235,6 +235,8 @@ class TurnRecord:
     #: When the first whole (non-partial) reply text was sent, and the first partial chunk.
     first_text_at: float | None = None
     first_partial_at: float | None = None
+    #: How many heartbeats the stream sent (what S1 needs to have occurred).
+    heartbeats: int = 0
 
 
 @dataclass(frozen=True, slots=True)

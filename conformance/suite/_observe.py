@@ -8,6 +8,7 @@ in each turn, and the secrets the rules look for, put together into an :class:`O
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mockserver import JournalEntry, MockServer
@@ -105,6 +106,7 @@ def journal_requests(entries: list[JournalEntry], step_seq: list[int]) -> tuple[
 def turn_records(server: MockServer) -> tuple[TurnRecord, ...]:
     """What the mock's agent did in each turn, oldest first (read from the mock's state)."""
     state = server.state
+    beat = server.config.heartbeat_interval
     with state.lock:
         sessions = list(getattr(state, "_sessions", {}).values())
         turns = [turn for session in sessions for turn in session.turns]
@@ -139,6 +141,8 @@ def turn_records(server: MockServer) -> tuple[TurnRecord, ...]:
                 applied_at=turn.start + applied,
                 first_text_at=None if first_text is None else turn.start + first_text,
                 first_partial_at=turn.start + min(partials) if partials else None,
+                # the stream beats every interval from its start until the script's end
+                heartbeats=max(0, math.ceil(script.duration / beat) - 1) if beat > 0 else 0,
             )
         )
     return tuple(records)

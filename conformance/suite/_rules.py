@@ -5,6 +5,9 @@ Each :class:`Rule` has an id, the contract sentence it states and a judge
 the client's code), so a mistake in the client is caught here. A judge names the request(s)
 (``#5 POST /run_sse at 45s``) or the view that broke the rule. Judges are pure: they can be
 unit-tested on hand-built observations.
+
+Each rule also has a ``subject`` (:mod:`._subjects`): what must have occurred in a run for the
+judge to have judged anything. A rule whose subject never occurred is reported ``not exercised``.
 """
 
 from __future__ import annotations
@@ -17,21 +20,28 @@ from ._rules_http import h1, h2, h3, h4, r1, r2, r3, r4, r5, r6, r7, r8
 from ._rules_stream import s1, s2, s3, s4, s5, s6, s7, s8, s9, s10
 from ._rules_text import t1, t2, t3, x1
 from ._rules_turns import t4, t5
+from ._subjects import SUBJECTS, Subject
 
 __all__ = ["RULES", "Judge", "Rule", "rule_by_id"]
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A named rule: ``id`` (H1…), a short ``title``, the ``contract`` sentence and its judge."""
+    """A named rule: ``id`` (H1…), a short ``title``, the ``contract`` sentence, its judge and
+    its ``subject`` (``None``: none declared, so no run can be said to exercise it)."""
 
     id: str
     title: str
     contract: str
     judge: Judge
+    subject: Subject | None = None
 
     def check(self, scenario: Scenario, observation: Observation) -> list[Violation]:
         return self.judge(scenario, observation)
+
+    def occurrences(self, scenario: Scenario, observation: Observation) -> list[str]:
+        """Each time the rule's subject occurred in the run (empty: the run did not exercise it)."""
+        return self.subject(scenario, observation) if self.subject is not None else []
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -200,7 +210,7 @@ _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
 )
 
 #: Every rule, in report order.
-RULES: tuple[Rule, ...] = tuple(Rule(i, t, c, j) for i, t, c, j in _TABLE)
+RULES: tuple[Rule, ...] = tuple(Rule(i, t, c, j, SUBJECTS.get(i)) for i, t, c, j in _TABLE)
 
 
 def rule_by_id(rule_id: str) -> Rule:

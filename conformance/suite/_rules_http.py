@@ -66,9 +66,15 @@ def h3(_: Scenario, obs: Observation) -> list[Violation]:
             out.append(_v("H3", f"{r.describe()}: X-Client-Id is {len(cid)} chars (max 64)"))
         else:
             ids.append((r, cid))
-    changed = [(r, cid) for r, cid in ids if cid != ids[0][1]]
+    # A 400 on the token call says the id is missing: the contract then has the client make one
+    # (R5), so the id after a 400 starts afresh.
+    changed = [
+        (b, a)
+        for (a, first_id), (b, cid) in itertools.pairwise(ids)
+        if cid != first_id and a.status != 400
+    ]
     if changed:
-        first, other = ids[0][0], changed[0][0]
+        other, first = changed[0]
         out.append(
             _v(
                 "H3",

@@ -4,8 +4,10 @@
 ``@given(scenarios relevant to the rule)`` → run the scenario on a fresh mock → judge. When the
 property fails, hypothesis shrinks the scenario; its last failing call is the minimal example,
 which the property records (with its violations) before re-raising. The result per rule is
-passed, failed (with the minimal scenario and a one-line replay recipe) or error (the harness or
-the adapter broke in a way that is not a rule violation).
+passed, failed (with the minimal scenario and a one-line replay recipe), error (the harness or
+the adapter broke in a way that is not a rule violation) or not exercised: no run had the rule's
+subject (:mod:`._subjects`), so the judge judged nothing and the rule cannot be said to pass.
+Each result carries its coverage: the variants (mock, live) or cassettes that exercised it.
 
 On the ``cassettes`` backend each rule judges every committed cassette's recorded scenario
 (no generation: the scenario is the recording).
@@ -30,8 +32,20 @@ from ._harness import CASSETTE_DIR, run_cassette, run_scenario
 from ._model import Observation, Scenario, Violation
 from ._rules import RULES, Rule, rule_by_id
 from ._strategies import scenarios_for
+from ._subjects import variant_label
 
-__all__ = ["PROFILES", "RuleResult", "SuiteResult", "check_rule", "replay", "run_suite"]
+__all__ = [
+    "NOT_EXERCISED",
+    "PROFILES",
+    "RuleResult",
+    "SuiteResult",
+    "check_rule",
+    "replay",
+    "run_suite",
+]
+
+#: The status of a rule whose subject occurred in no run (neither passed nor failed).
+NOT_EXERCISED = "not exercised"
 
 #: The suite's own hypothesis budgets (examples per rule). ``ci`` is derandomized so a CI failure
 #: reproduces; ``thorough`` is for a deep run before a release.
@@ -53,8 +67,10 @@ _COMMON = {
 class RuleResult:
     """How one rule fared on one backend.
 
-    ``status`` is ``passed``, ``failed`` or ``error``; for a failure ``scenario`` is the minimal
-    failing scenario, ``violations`` what it broke and ``replay`` the command that re-runs it.
+    ``status`` is ``passed``, ``failed``, ``error`` or ``not exercised``; for a failure
+    ``scenario`` is the minimal failing scenario, ``violations`` what it broke and ``replay`` the
+    command that re-runs it. ``coverage`` names what exercised the rule (cassettes, or the
+    variants of generated scenarios); ``reason`` says why a rule was not exercised.
     """
 
     rule: Rule
@@ -66,15 +82,22 @@ class RuleResult:
     violations: tuple[Violation, ...] = ()
     error: str | None = None
     replay: str | None = None
+    coverage: tuple[str, ...] = ()
+    reason: str | None = None
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def exercised(self) -> bool:
+        return self.status != NOT_EXERCISED
+
 
 @dataclass(frozen=True, slots=True)
 class SuiteResult:
-    """Every rule's result; ``ok`` when all passed."""
+    """Every rule's result; ``ok`` when none failed or errored (a rule not exercised is not a
+    failure, and not a pass either: see :attr:`not_exercised`)."""
 
     results: tuple[RuleResult, ...] = field(default_factory=tuple)
     profile: str = "ci"
@@ -82,11 +105,15 @@ class SuiteResult:
 
     @property
     def ok(self) -> bool:
-        return all(r.passed for r in self.results)
+        return all(r.status in ("passed", NOT_EXERCISED) for r in self.results)
 
     @property
     def failed(self) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.results if not r.passed)
+        return tuple(r for r in self.results if r.status in ("failed", "error"))
+
+    @property
+    def not_exercised(self) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.results if r.status == NOT_EXERCISED)
 
     def result(self, rule_id: str, backend: str = "mock") -> RuleResult:
         """The result of ``rule_id`` on ``backend`` (``KeyError`` if it was not run)."""
@@ -119,6 +146,11 @@ def check_rule(
     """Check one rule as a hypothesis property on ``backend`` (``mock`` or ``live``)."""
     failing: list[tuple[Scenario, list[Violation]]] = []
     runs = [0]
+    coverage: dict[str, None] = {}
+    # The property's source is hypothesis's derandomized seed: ``rule`` is rebound to a judge
+    # that also notes what exercised the rule, so the property reads as it always did and the
+    # ci profile draws the same scenarios.
+    judged, rule = rule, _Covering(rule, coverage)  # type: ignore[assignment]
 
     @given(scenarios_for(rule.id))
     def prop(scenario: Scenario) -> None:
@@ -138,25 +170,47 @@ def check_rule(
     except _RuleFailed:
         scenario, violations = failing[-1]
         return RuleResult(
-            rule,
+            judged,
             backend,
             "failed",
             runs[0],
             time.perf_counter() - started,
             scenario,
             tuple(violations),
-            replay=replay_recipe(rule, scenario, client),
+            replay=replay_recipe(judged, scenario, client),
         )
     except Exception as exc:
         return RuleResult(
-            rule,
+            judged,
             backend,
             "error",
             runs[0],
             time.perf_counter() - started,
             error=f"{type(exc).__name__}: {exc}",
         )
-    return RuleResult(rule, backend, "passed", runs[0], time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if not coverage:
+        why = _unexercised(judged, f"none of the {runs[0]} generated scenarios")
+        return RuleResult(judged, backend, NOT_EXERCISED, runs[0], seconds, reason=why)
+    return RuleResult(judged, backend, "passed", runs[0], seconds, coverage=tuple(coverage))
+
+
+class _Covering:
+    """A rule whose ``check`` also notes the variant of each run that exercised it."""
+
+    def __init__(self, rule: Rule, coverage: dict[str, None]) -> None:
+        self.id, self._rule, self._coverage = rule.id, rule, coverage
+
+    def check(self, scenario: Scenario, observation: Observation) -> list[Violation]:
+        if self._rule.occurrences(scenario, observation):
+            self._coverage[variant_label(scenario)] = None
+        return self._rule.check(scenario, observation)
+
+
+def _unexercised(rule: Rule, where: str) -> str:
+    if rule.subject is None:
+        return f"{rule.id} declares no subject, so no run can be said to exercise it"
+    return f"{where} made its subject occur: the judge judged nothing"
 
 
 def _profile(name: str) -> settings:
@@ -216,11 +270,17 @@ def check_cassettes(
     rules: Sequence[Rule],
     factory: AdapterFactory,
     folder: pathlib.Path = CASSETTE_DIR,
+    *,
+    only: Iterable[str] | None = None,
 ) -> list[RuleResult]:
-    """Every rule judged on every cassette in ``folder`` that stores its user ``steps``."""
+    """Every rule judged on every cassette in ``folder`` that stores its user ``steps`` (or only
+    the cassettes named in ``only``, by stem)."""
     started = time.perf_counter()
     runs = []
+    wanted = None if only is None else set(only)
     for path in sorted(folder.glob("*.json")):
+        if wanted is not None and path.stem not in wanted:
+            continue
         try:
             runs.append((path.stem, *run_cassette(path, factory)))
         except Exception as exc:
@@ -233,6 +293,7 @@ def check_cassettes(
     seconds = time.perf_counter() - started
     results = []
     for rule in rules:
+        exercised = tuple(name for name, sc, obs in runs if rule.occurrences(sc, obs))
         failed = next(
             (
                 (name, scenario, v)
@@ -241,8 +302,16 @@ def check_cassettes(
             ),
             None,
         )
+        if failed is None and not exercised:
+            why = _unexercised(rule, f"none of the {len(runs)} committed cassettes")
+            results.append(
+                RuleResult(rule, "cassettes", NOT_EXERCISED, len(runs), seconds, reason=why)
+            )
+            continue
         if failed is None:
-            results.append(RuleResult(rule, "cassettes", "passed", len(runs), seconds))
+            results.append(
+                RuleResult(rule, "cassettes", "passed", len(runs), seconds, coverage=exercised)
+            )
             continue
         name, scenario, violations = failed
         results.append(
@@ -255,6 +324,7 @@ def check_cassettes(
                 scenario,
                 tuple(violations),
                 replay=f"nemokit conformance --backend cassettes --rule {rule.id}  # {name}.json",
+                coverage=exercised,
             )
         )
     return results

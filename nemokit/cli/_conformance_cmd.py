@@ -20,7 +20,7 @@ from rich.console import Console
 from conformance.drivers._adapter import load_factory, nemokit_factory
 from conformance.drivers._protocol import AdapterFactory
 from conformance.suite._model import Scenario
-from conformance.suite._report import print_table, write_junit
+from conformance.suite._report import print_table, suite_json, write_junit
 from conformance.suite._rules import RULES, rule_by_id
 from conformance.suite._suite import (
     PROFILES,
@@ -69,6 +69,12 @@ def _factory(client: str | None, client_cmd: str | None) -> AdapterFactory:
 )
 @click.option("--rule", "rules", multiple=True, metavar="ID", help="Only these rules (repeat).")
 @click.option("--junit", type=click.Path(dir_okay=False, writable=True), help="Write JUnit XML.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the results as JSON (status and coverage per rule) instead of the table.",
+)
 @click.option("--replay", "replay_json", metavar="JSON", help="Run one scenario (from a report).")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 def conformance_command(
@@ -78,6 +84,7 @@ def conformance_command(
     profile: str,
     rules: tuple[str, ...],
     junit: str | None,
+    as_json: bool,
     replay_json: str | None,
     list_rules: bool,
 ) -> None:
@@ -108,13 +115,17 @@ def conformance_command(
     )
     if client_cmd:
         suite = _with_cmd_recipes(suite, client_cmd)
-    print_table(suite, console)
-    for rule_id, why in skips.items():
-        console.print(f"[yellow]{rule_id} live skipped[/]: {why}", soft_wrap=True)
+    if as_json:
+        click.echo(suite_json(suite))
+    else:
+        print_table(suite, console)
+        for rule_id, why in skips.items():
+            console.print(f"[yellow]{rule_id} live skipped[/]: {why}", soft_wrap=True)
     if junit:
         path = write_junit(suite, junit)
         _add_skips(path, skips)
-        console.print(f"JUnit XML written to {path}")
+        if not as_json:
+            console.print(f"JUnit XML written to {path}")
     if not suite.ok:
         sys.exit(1)
 

@@ -1,8 +1,11 @@
-"""``nemokit cassettes verify [--against URL] [--mock KEY=VALUE] [PATHS...]``.
+"""``nemokit cassettes verify [--against URL] [--time-scale X] [--keep-config] [--mock KEY=VALUE]
+[PATHS...]``.
 
 Replays every recorded request of every cassette against a live server (an embedded mock with
 the cassette's recorded settings by default) and prints each difference: status, code, JSON
-shape, SSE event sequence. Exits 1 when anything differs.
+shape, SSE event sequence. Exits 1 when anything differs. Against a URL the recorded pauses
+between requests are kept, scaled to the target's time scale, and a nemokit mock is first set
+up like the recording's (settings, seed, faults) unless ``--keep-config``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,19 @@ def _setting(text: str) -> tuple[str, Any]:
     help="A live server (a real API or a remote mock); default: an embedded mock.",
 )
 @click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="The target's virtual seconds per real second (as its --time-scale); default: what "
+    "its /__admin/clock says, else 1 (a real API).",
+)
+@click.option(
+    "--keep-config",
+    is_flag=True,
+    help="Leave a target mock's settings, state and faults alone (by default it is set up "
+    "like the recording's mock).",
+)
+@click.option(
     "--mock",
     "settings",
     multiple=True,
@@ -42,6 +58,7 @@ def _setting(text: str) -> tuple[str, Any]:
     help="Override a setting of the embedded mock (repeatable).",
 )
 def verify_command(paths: tuple[pathlib.Path, ...], against: str | None,
+                   time_scale: float | None, keep_config: bool,
                    settings: tuple[str, ...]) -> None:  # fmt: skip
     """Check that PATHS (default: cassettes/*.json) still match a live server."""
     from conformance.cassettes._cassette import CassetteError, load_cassette
@@ -55,7 +72,14 @@ def verify_command(paths: tuple[pathlib.Path, ...], against: str | None,
     for path in files:
         try:
             cassette = load_cassette(path)
-            found = verify_cassette(cassette, source=str(path), against=against, mock=overrides)
+            found = verify_cassette(
+                cassette,
+                source=str(path),
+                against=against,
+                mock=overrides,
+                time_scale=time_scale,
+                configure=not keep_config,
+            )
         except (CassetteError, ValueError) as error:
             raise click.ClickException(str(error)) from None
         for difference in found:

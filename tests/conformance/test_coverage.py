@@ -33,7 +33,8 @@ def _ci_scenarios(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Scenario]]:
         current[:] = [rule.id]
         quiet = dataclasses.replace(rule, judge=lambda _s, _o: [])
         result = suite.check_rule(quiet, nemokit_factory, profile="ci")
-        assert result.passed, result.error
+        # Nothing is judged here (the runs are stubs), so a rule is not exercised; it must not err.
+        assert result.status in ("passed", "not exercised"), result.error
     return seen
 
 

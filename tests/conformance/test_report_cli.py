@@ -116,3 +116,19 @@ def test_cli_lists_rules() -> None:
     assert result.exit_code == 0
     assert "X1" in result.output
     assert "Never re-send" in result.output
+
+
+def test_cli_json_and_table_show_each_rules_coverage(tmp_path: pathlib.Path) -> None:
+    import json
+
+    args = ["--backend", "cassettes", "--rule", "S5", "--rule", "R2"]
+    result = CliRunner().invoke(conformance_command, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["rule"]: row for row in json.loads(result.output)["results"]}
+    assert rows["S5"]["status"] == "passed"
+    assert rows["S5"]["exercised_by"] == ["trailing_noise"]
+    assert rows["R2"]["coverage"] == "exercised by cassettes: error_402"
+    table = CliRunner().invoke(conformance_command, args)
+    assert "exercised by" in table.output  # the coverage line, wrapped in a narrow terminal
+    assert "trailing_noise" in table.output
+    assert "2 passed, 0 failed or errored, 0 not exercised" in table.output
