@@ -56,7 +56,7 @@ import hashlib
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from nemokit import contract
@@ -115,7 +115,7 @@ def plan_turn(
     """Plan one turn of the scripted agent (see the module docstring for every choice)."""
     rng = random.Random(_seed_of(seed, turn_index, message))
     ctx = Context(rng=rng, message=message, zh=bool(CJK.search(message)), media=media)
-    ops = operations(message.lower())
+    ops = operations(message)
     work = copy.deepcopy(draft) if isinstance(draft, dict) else {}
     if "generate" not in ops and ops and not has_segments(work):
         work = seed_from_media(media)
@@ -159,11 +159,12 @@ def _edit_turn(
         summaries.append(change.summary)
         slot_start += width
     applied_at = items[-1].at
+    pending = _pending(work) if generating else ()
     if not silent:
-        reply = edit_reply(ctx, summaries, generating)
+        reply = edit_reply(ctx, summaries, pending)
         items += _speak(ctx, config, reply, total * 0.9, after=applied_at)
     items += _noise(ctx, config, total)
-    post = _post_production(ctx, work, total, config.duration_scale) if generating else ()
+    post = _post_production(ctx, work, pending, total, config.duration_scale)
     cost = contract.GENERATION_COST if generating else contract.EDIT_TURN_COST
     kind = "generate" if generating else "edit"
     after = None if work == draft else work  # None: every edit was a no-op on the draft
@@ -210,18 +211,27 @@ def _noise(ctx: Context, config: MockConfig, total: float) -> list[ScriptItem]:
     return [ScriptItem(total * 0.97, "text", {"text": f"{contract.NOISE_PHRASE}{tail}"})]
 
 
+def _pending(draft: dict[str, Any]) -> tuple[str, ...]:
+    """What the backend's post-production adds after a generation: what the turn did not."""
+    missing = {
+        "bgm": not find_track(draft, contract.TrackType.AUDIO),
+        "title": not find_track(draft, contract.TrackType.TEXT, "Title"),
+    }
+    return tuple(stage for stage, absent in missing.items() if absent)
+
+
 def _post_production(
-    ctx: Context, draft: dict[str, Any], total: float, scale: float
+    ctx: Context, draft: dict[str, Any], pending: Sequence[str], total: float, scale: float
 ) -> tuple[tuple[float, dict[str, Any]], ...]:
-    """The backend's own BGM, then title, after a generation (each only if still missing)."""
+    """The backend's own BGM, then title, after a generation (``pending``: the ones missing).
+
+    They read nothing more from the message (it asked for neither): the music is the mock's
+    choice, the title is made of the subject."""
     stages: list[tuple[float, dict[str, Any]]] = []
     work, at = copy.deepcopy(draft), total
-    if not find_track(work, contract.TrackType.AUDIO):
+    quiet = replace(ctx, message="", focus=" ", quotes=[])
+    for stage in pending:
         at += ctx.rng.uniform(20, 60) * scale
-        apply("bgm", work, ctx)
-        stages.append((at, copy.deepcopy(work)))
-    if not find_track(work, contract.TrackType.TEXT, "Title"):
-        at += ctx.rng.uniform(20, 60) * scale
-        apply("title", work, ctx)
+        apply(stage, work, quiet)
         stages.append((at, copy.deepcopy(work)))
     return tuple(stages)
