@@ -207,8 +207,8 @@ _HARD_STOP = re.compile(
     r"[,;!?\n，。；！？]|[:：](?!\s*\d)|\.(?=\s|$)|\s+(?:then|and then|also|plus)\b"
 )
 _EN_SOFT = re.compile(
-    r"\s+(?=(?:with|and|featuring|using|set to|titled|called|named|lasting|that lasts|for|in|on|"
-    r"at|as)\b)",
+    r"\s+(?:with|and|featuring|using|set to|titled|called|named|lasting|that lasts|for|in|on|"
+    r"at|as|the title|a title|title|add|put|include|use|set|give it|make it)\b",
     re.IGNORECASE,
 )
 _ZH_SOFT = re.compile(
@@ -272,7 +272,13 @@ def _clauses(text: str, soft: re.Pattern[str]) -> list[str]:
         if m.start() and not any(a < m.start() < b for a, b in inside)
     ]
     bounds = [0, *cuts, len(text)]
-    return [text[a:b] for a, b in itertools.pairwise(bounds)]
+    pieces: list[str] = []
+    for a, b in itertools.pairwise(bounds):
+        if pieces and soft.fullmatch(pieces[-1]):  # a lone connector joins what follows it
+            pieces[-1] += text[a:b]
+        else:
+            pieces.append(text[a:b])
+    return pieces
 
 
 def _clean_en(text: str) -> tuple[str, int]:
@@ -473,7 +479,9 @@ def _standalone(text: str, at: int) -> bool:
 _CONNECTORS = ("of", "the", "and", "in", "on", "at", "a", "to")
 _EN_TITLE = re.compile(
     r"\b(?:[Tt]itled?|called|named)\s*(?:[:：]\s*|(?:saying|that says|reading|as)\s+)?"
-    r"((?:[A-Z0-9][\w'&-]*)(?:\s+(?:[A-Z0-9&][\w'&-]*|of|the|and|in|on|at|a|to))*)"
+    # a word of a title is capitalised (or a number), never a ratio ("in 9:16") or a percentage
+    r"((?:[A-Z0-9][\w'&-]*)(?![\w'&:：%-])"
+    r"(?:\s+(?:[A-Z0-9&][\w'&-]*(?![\w'&:：%-])|of|the|and|in|on|at|a|to)\b)*)"
 )
 _ZH_TITLE = re.compile(
     r"(?:标题|题目)(?:是|为|叫做|叫|写着|写|：|:)\s*([^，。；！？,.;!?\s“”「」《》]+)"
