@@ -53,7 +53,7 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\btrim\w*|\bpauses?\b|\bshorten\w*|\btighten\w*|\bsilences?\b|剪掉|裁剪|停顿|精简",
         ),
         ("title", r"\btitle[sd]?\b|标题|题目"),
-        ("bgm", r"\bbgm\b|\bmusic\b|\bsoundtrack\b|背景音乐|配乐|音乐"),
+        ("bgm", r"\bbgm\b|\bmusic\b|\bsoundtrack\b|\bbeats\b|背景音乐|配乐|音乐"),
         ("transitions", r"\btransitions?\b|转场|过渡"),
         (
             "overlay",

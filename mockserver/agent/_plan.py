@@ -13,7 +13,9 @@ The choices this module makes (the contract leaves them open):
   "generate" always goes first because the others edit what it makes. "remove" turns the other
   intents it names (title, BGM, overlay, transitions) into removals; alone it drops the last
   video segment. Quoted text (``"…"``, ``“…”``, ``「…」``, ``《…》``) becomes the title, then the
-  overlay text. No intent at all → a text reply (5–15 s, ``TEXT_TURN_COST``).
+  overlay text. No intent at all → a text reply (5–15 s, ``TEXT_TURN_COST``). A generation
+  request is read for its duration, subject, music, title and format (:mod:`._values`), and the
+  other intents are looked for outside its subject.
 - **Edits** take 10–30 s and cost ``EDIT_TURN_COST`` whatever their number; generation takes
   100–300 s and costs ``GENERATION_COST``. All durations are multiplied by
   ``config.duration_scale``. An edit on an empty draft with no uploaded video or image is
@@ -27,14 +29,16 @@ The choices this module makes (the contract leaves them open):
   Trimming splits each clip into up to three pieces keeping 70–90% of it; speed divides clip
   durations; anything then reaching past ``d`` is clipped to it. ``draft_after`` is ``None``
   when nothing changed.
-- **Generation** replaces the draft with one generated clip (10–30 s, 1920x1080 unless the same
-  message asks for another aspect ratio). The backend's own post-production arrives after the
-  turn in ``post``: BGM 20–60 s after the stream ends, then a title 20–60 s later (each stage
-  only if the turn did not already add one).
+- **Generation** replaces the draft with one generated clip of the subject asked for, exactly
+  as long as asked (1 s – 10 min; none named: 10, 15, 20 or 30 s), 1920x1080 unless the same
+  message asks for another aspect ratio. The backend's own post-production arrives after the
+  turn in ``post``: BGM 20–60 s after the stream ends, then a title (the subject in title case)
+  20–60 s later, each stage only if the turn did not already add one.
 - **Events**: for each edit a ``tool_call`` then its ``tool_result``, in time slices of the turn
   (generation takes most of it); then the reply text at 90% of the turn, unless the turn is
-  *silent* (edits only, with probability ``config.silent_rate``; generation always speaks since
-  it announces the post-production). Replies say what changed, in Chinese when the message has
+  *silent* (edits only, with probability ``config.silent_rate``; generation always speaks).
+  Replies say what changed with the values asked for, promise only the post-production still to
+  come (never what the turn did), in Chinese when the message has
   CJK characters, and half the time end with a GUI instruction ("Click the Export button to
   download.", "点击导出按钮下载。"...) that a client must translate. With probability
   ``config.noise_rate`` any turn ends with a separate text starting with ``contract.NOISE_PHRASE``
