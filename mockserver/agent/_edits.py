@@ -84,11 +84,20 @@ def _generate(draft: dict[str, Any], ctx: Context) -> Change:
 def _trim(draft: dict[str, Any], ctx: Context) -> Change:
     video = find_track(draft, contract.TrackType.VIDEO) or new_track(draft, 0, "Video")
     before = track_end(video)
+    target = duration_in(ctx.focus)  # "trim it to 15 seconds": exactly that long
+    if target and target >= before:
+        summary = ctx.say(
+            f"left the video as it is: it is {secs(before)}s, not longer than {secs(target)}s",
+            f"视频保持不变：它只有{secs(before)}秒，不超过{secs(target)}秒",
+        )
+        return Change("trim_pauses", {"target_ms": target}, summary, "noop")
     pieces: list[dict[str, Any]] = []
     for segment in segments_of(video):
         duration = int(num(segment.get("duration")) or 0)
         count = ctx.rng.choice((2, 3)) if duration >= 6000 else 1
         kept = int(duration * ctx.rng.uniform(0.7, 0.9)) // 100 * 100 or duration
+        if target:
+            kept = duration * target // before
         for index in range(count):
             piece = (
                 dict(segment)
@@ -98,6 +107,8 @@ def _trim(draft: dict[str, Any], ctx: Context) -> Change:
             piece["duration"] = kept // count
             pieces.append(piece)
             video["sg"] = [*pieces]  # so that next_id sees the ids handed out so far
+    if target and pieces:  # what the rounding lost goes to the last piece
+        pieces[-1]["duration"] += target - sum(p["duration"] for p in pieces)
     video["sg"] = pieces
     lay_out(video)
     after = track_end(video)
@@ -105,7 +116,8 @@ def _trim(draft: dict[str, Any], ctx: Context) -> Change:
         f"trimmed the pauses: {secs(before)}s → {secs(after)}s in {clips(len(pieces))}",
         f"剪掉了停顿：{secs(before)}秒 → {secs(after)}秒，共{len(pieces)}个片段",
     )
-    return Change("trim_pauses", {"min_pause_ms": 500}, summary)
+    args: dict[str, Any] = {"min_pause_ms": 500} | ({"target_ms": target} if target else {})
+    return Change("trim_pauses", args, summary)
 
 
 _TITLES = ("Urban Dreams", "Golden Hour", "Behind the Scenes", "Weekend Recap", "First Light")

@@ -50,7 +50,8 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "trim",
-            r"\btrim\w*|\bpauses?\b|\bshorten\w*|\btighten\w*|\bsilences?\b|剪掉|裁剪|停顿|精简",
+            r"\btrim\w*|\bpauses?\b|\bshorten\w*|\btighten\w*|\bsilences?\b|\bcut (?:it )?down\b"
+            r"|剪掉|裁剪|停顿|精简|缩短|剪到|剪成",
         ),
         ("title", r"\btitle[sd]?\b|标题|题目"),
         ("bgm", r"\bbgm\b|\bmusic\b|\bsoundtrack\b|\bbeats\b|背景音乐|配乐|音乐"),

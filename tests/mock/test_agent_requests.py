@@ -425,3 +425,35 @@ def tools(script: TurnScript) -> list[str]:
 
 def track(draft: dict[str, Any], name: str) -> dict[str, Any]:
     return next(t for t in draft["t"] if t["name"] == name)
+
+
+# --- durations in edit requests ---------------------------------------------------------------
+
+CLIP = {"filename": "raw.mp4", "file_type": "video", "duration": 30.0, "width": 1920}
+
+
+@pytest.mark.parametrize(
+    ("message", "seconds"),
+    [
+        ("trim it to 15 seconds", 15),
+        ("shorten the video to 12.5s", 12.5),
+        ("cut it down to a 20-second clip", 20),
+        ("把视频缩短到十秒", 10),
+        ("剪到半分钟以内", None),  # 30 s is not shorter than the 30 s clip
+    ],
+)
+def test_a_trim_to_a_duration_makes_the_video_exactly_that_long(
+    message: str, seconds: float | None
+) -> None:
+    script = plan_turn(message, {}, [CLIP], seed=3, turn_index=0, config=QUIET)
+    assert tools(script) == ["trim_pauses"]
+    draft = script.draft_after or {}
+    segments = track(draft, "Video")["sg"]
+    if seconds is None:
+        assert draft["d"] == 30_000
+        assert [s["duration"] for s in segments] == [30_000]
+        return
+    assert draft["d"] == seconds * 1000
+    assert sum(s["duration"] for s in segments) == draft["d"]
+    reply = texts(script)[0]
+    assert f"{seconds:g}" in reply
