@@ -228,6 +228,9 @@ _MODIFIER = re.compile(
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: How much of a request after the command word is read for the subject (a subject is at most
+#: 60 characters; this bounds the work on a long message).
+_CLAUSE_LIMIT = 400
 
 
 def subject_in(message: str) -> tuple[str, tuple[int, int]] | None:
@@ -249,6 +252,7 @@ def subject_in(message: str) -> tuple[str, tuple[int, int]] | None:
             stop = _HARD_STOP.search(rest)
     if stop:
         rest = rest[: stop.start()]
+    rest = rest[:_CLAUSE_LIMIT]
     zh = bool(_CJK.search(rest))
     pieces = _clauses(rest, _ZH_SOFT if zh else _EN_SOFT)
     kept = pieces[0]
@@ -265,12 +269,8 @@ def subject_in(message: str) -> tuple[str, tuple[int, int]] | None:
 
 def _clauses(text: str, soft: re.Pattern[str]) -> list[str]:
     """``text`` cut where a clause may start, never inside a duration ("one and a half")."""
-    inside = _duration_spans(text)
-    cuts = [
-        m.start()
-        for m in soft.finditer(text)
-        if m.start() and not any(a < m.start() < b for a, b in inside)
-    ]
+    inside = set().union(*(range(a + 1, b) for a, b in _duration_spans(text)))
+    cuts = [m.start() for m in soft.finditer(text) if m.start() and m.start() not in inside]
     bounds = [0, *cuts, len(text)]
     pieces: list[str] = []
     for a, b in itertools.pairwise(bounds):
