@@ -233,6 +233,9 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _CLAUSE_LIMIT = 400
 
 
+_MEDIA_BEFORE_COLON = re.compile(rf"(?:\b{_MEDIA}|视频|短片|影片|片子)\s*$", re.IGNORECASE)
+
+
 def subject_in(message: str) -> tuple[str, tuple[int, int]] | None:
     """What a video to generate shows, and its span in ``message``; ``None`` when the message
     names no subject ("generate a 10 second video").
@@ -244,12 +247,13 @@ def subject_in(message: str) -> tuple[str, tuple[int, int]] | None:
     command = _EN_COMMAND.search(message) or _ZH_COMMAND.search(message)
     start = command.end() if command else 0
     rest = message[start:]
-    if (stop := _HARD_STOP.search(rest)) and stop.group().strip() in (":", "："):
-        before = (_clean_zh if _CJK.search(rest) else _clean_en)(rest[: stop.start()])[0]
-        if not before or _MODIFIER.search(before):  # "a TikTok video: city at night"
-            start += stop.end()
-            rest = message[start:]
-            stop = _HARD_STOP.search(rest)
+    stop = _HARD_STOP.search(rest)
+    # "a TikTok video: city at night", "一段30秒的视频：城市夜景": the subject follows the colon
+    colon = stop is not None and stop.group().strip() in (":", "：")
+    if stop and colon and _MEDIA_BEFORE_COLON.search(rest[: stop.start()]):
+        start += stop.end()
+        rest = message[start:]
+        stop = _HARD_STOP.search(rest)
     if stop:
         rest = rest[: stop.start()]
     rest = rest[:_CLAUSE_LIMIT]
@@ -478,10 +482,22 @@ def _standalone(text: str, at: int) -> bool:
 
 _CONNECTORS = ("of", "the", "and", "in", "on", "at", "a", "to")
 _EN_TITLE = re.compile(
-    r"\b(?:[Tt]itled?|called|named)\s*(?:[:：]\s*|(?:saying|that says|reading|as)\s+)?"
+    r"\b(?:[Tt]itled?|called|named)\s*(?:[:：]\s*|(?:saying|that says|reading|as|to)\s+)?"
     # a word of a title is capitalised (or a number), never a ratio ("in 9:16") or a percentage
     r"((?:[A-Z0-9][\w'&-]*)(?![\w'&:：%-])"
     r"(?:\s+(?:[A-Z0-9&][\w'&-]*(?![\w'&:：%-])|of|the|and|in|on|at|a|to)\b)*)"
+)
+# "the title urban dreams", "titled: morning brew": lower-case words run to the end of the
+# clause; "the title to the intro" or "the title card" name no title.
+_EN_LOWER_TITLE = re.compile(
+    r"\b(?:the\s+title|titled\s*[:：]?|title\s*[:：])\s*(?:is\s+|as\s+)?"
+    r"((?!(?:to|for|on|at|in|of|and|with|please|that|which|it|card|screen|text|font|colou?r|"
+    r"bigger|smaller|larger|from|so|more|less)\b)[a-z][\w'&-]*(?:\s+[a-z0-9][\w'&-]*){0,5})",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(
+    r"\s+(?:with|and|for|in|on|at|to|set|using|plus|then|lasting|please|add|make)\b.*$",
+    re.IGNORECASE,
 )
 _ZH_TITLE = re.compile(
     r"(?:标题|题目)(?:是|为|叫做|叫|写着|写|：|:)\s*([^，。；！？,.;!?\s“”「」《》]+)"
@@ -490,14 +506,17 @@ _ZH_TITLE = re.compile(
 
 def title_in(message: str) -> str | None:
     """An unquoted title: ``add a title Urban Dreams``, ``the title Urban Dreams``, ``titled:
-    Golden Hour``, ``标题是城市之梦``. Only capitalised English words count, so ``add a title to the
-    intro`` names no title."""
+    Golden Hour``, ``标题是城市之梦``; lower-case words only after "the title", "titled" or
+    "title:" (``with the title urban dreams``). ``add a title to the intro`` names no title."""
     if found := _EN_TITLE.search(message):
         words = found.group(1).split()
         while words and words[-1] in _CONNECTORS:
             words.pop()
         if words:
             return " ".join(words)
+    if found := _EN_LOWER_TITLE.search(message):
+        text = re.split(r"[,;.!?，。；！？]", found.group(1))[0]
+        return _CLAUSE_END.sub("", text).strip() or None
     if found := _ZH_TITLE.search(message):
         text = re.split(r"的标题|并且|并|然后|再|配上|加上|和|、", found.group(1))[0]
         return text or None

@@ -144,6 +144,11 @@ def test_the_subject_is_what_follows_the_command_words(message: str, subject: st
         ("配上欢快的背景音乐，标题是夏日时光，竖屏", "Upbeat", "夏日时光", "9:16"),
         ("加上钢琴配乐，适合小红书", "Piano", None, "3:4"),
         ("make the music 20%", None, None, None),
+        ("with the title urban dreams and lo-fi music", "Lo-fi", "urban dreams", None),
+        ("titled: morning brew, for Instagram", None, "morning brew", "1:1"),
+        ("change the title to Golden Hour", None, "Golden Hour", None),
+        ("add a title to the intro", None, None, None),
+        ("make the title bigger", None, None, None),
     ],
 )
 def test_music_title_and_format(
@@ -287,13 +292,12 @@ def en_requests(draw: st.DrawFn) -> Request:
     form = draw(st.none() | st.sampled_from(_EN_FORMATS))
     title = draw(st.none() | st.sampled_from(_EN_TITLES))
     if title:  # a named title runs to the end of its clause: it comes last
-        extras.append(
-            draw(
-                st.sampled_from(
-                    [f"the title {title}", f"with the title {title}", f'titled "{title}"']
-                )
-            )
-        )
+        if draw(st.booleans()):  # typed in lower case: only after "the title" or "titled"
+            title = title.lower()
+            phrasings = [f"with the title {title}", f"titled {title}", f"titled: {title}"]
+        else:
+            phrasings = [f"the title {title}", f"with the title {title}", f'titled "{title}"']
+        extras.append(draw(st.sampled_from(phrasings)))
     if extras:
         message += draw(st.sampled_from([" ", ", "])) + " and ".join(extras)
     if form:
