@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from nemokit._client import Nemo
     from nemokit._clock import VirtualClock
 
-    from ._replay import CassetteRouter
+    from .cassettes._replay import CassetteRouter
 
 __all__ = [
     "nemo_cassette",
@@ -147,7 +147,7 @@ def nemo_mock(nemo_config: Any, nemo_clock: VirtualClock) -> MockServer:
 @pytest.fixture
 def nemo_live_mock(nemo_config: Any) -> Iterator[str]:
     """The mock on a free loopback port (uvicorn in a thread); yields its base URL."""
-    from ._driver import LiveMock
+    from .drivers._live_mock import LiveMock
 
     mock, _, plugin = _split(nemo_config)
     scale = float(plugin.get("time_scale", 1000))
@@ -166,8 +166,8 @@ def nemo_cassette(
         return
     from mockserver import StreamingTransport
 
-    from ._cassette import CassetteError
-    from ._replay import build_router
+    from .cassettes._cassette import CassetteError
+    from .cassettes._replay import build_router
 
     path = _cassette_path(request, marker)
     mode = request.config.getoption("--nemo-record-mode")

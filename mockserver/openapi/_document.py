@@ -37,7 +37,7 @@ def _document() -> dict[str, Any]:
         "info": {
             "title": "Nemo AI video-editing API (as served by nemokit's mock)",
             "version": "1",
-            "description": "The contract in CONTRACT.md. Business errors "
+            "description": "The contract in nemokit's docs/contract.md. Business errors "
             "are HTTP 200 with a non-zero code by default; see ErrorCode.",
         },
         "servers": [{"url": contract.DEFAULT_API_URL}],

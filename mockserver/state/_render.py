@@ -126,7 +126,7 @@ class RenderJob:
         }
 
     def describe(self, now: float, base_url: str) -> dict[str, Any]:
-        """The status body in the mock's default shape: both shapes at once (CONTRACT.md)."""
+        """The status body in the mock's default shape: both shapes at once (docs/contract.md)."""
         status, progress = self.status_at(now)
         done = status is RenderStatus.COMPLETED
         url = self.output_url(base_url) if done else None

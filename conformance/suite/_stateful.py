@@ -1,10 +1,10 @@
 """Stateful conformance: one long-lived client session, user actions and faults in any order.
 
 :func:`conformance_machine` builds a hypothesis ``RuleBasedStateMachine`` for a client (any
-adapter factory, see :mod:`conformance._adapter`). Each example starts ONE client against ONE
-in-process mock sharing a :class:`~nemokit.VirtualClock` (:class:`~conformance._harness.
-IncrementalRun`), opens with an upload (or a greeting, or a credits check), then applies a
-sequence of
+adapter factory, see :mod:`conformance.drivers._adapter`). Each example starts ONE client
+against ONE in-process mock sharing a :class:`~nemokit.VirtualClock`
+(:class:`~conformance.suite._harness.IncrementalRun`), opens with an upload (or a greeting, or
+a credits check), then applies a sequence of
 
 - user actions: upload a clip, an edit request, a routing keyword (English or Chinese),
   export, credits, status;
@@ -15,13 +15,13 @@ sequence of
 
 After every step it checks the invariants on the observation so far (the mock's journal and what
 the client showed, built as the harness builds it for a whole scenario): every rule in
-:data:`conformance._rules.RULES` holds, every account's credits keep ``available + frozen ==
+:data:`conformance.suite._rules.RULES` holds, every account's credits keep ``available + frozen ==
 total``, and no token appears in anything the client showed. A failure shrinks to the shortest
 sequence of actions and faults that breaks it, which hypothesis prints as a replayable program.
 
 Run your own client through it in a test module::
 
-    from conformance._stateful import conformance_machine
+    from conformance.suite._stateful import conformance_machine
     from mypkg.adapter import factory          # factory(transport, clock, env, config_dir)
 
     TestMyClientStateful = conformance_machine(factory).TestCase
@@ -43,9 +43,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from ._adapter import nemokit_factory
-from ._harness import AdapterFactory, IncrementalRun
-from ._model import Fault, ServerVariant, Step
+from conformance.drivers._adapter import nemokit_factory
+from conformance.drivers._protocol import AdapterFactory, Step
+
+from ._harness import IncrementalRun
+from ._model import Fault, ServerVariant
 from ._rules import RULES, Rule
 from ._strategies import EDITS
 

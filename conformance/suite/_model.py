@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from conformance.drivers._protocol import Shown, Step
+
 __all__ = [
     "FAULT_KINDS",
     "REQUEST_KINDS",
@@ -26,8 +28,6 @@ __all__ = [
     "Request",
     "Scenario",
     "ServerVariant",
-    "Shown",
-    "Step",
     "TurnRecord",
     "Violation",
 ]
@@ -68,18 +68,6 @@ class ServerVariant:
     #: How ``/run_sse`` lays out its lines (``MockConfig.sse_framing``: lf, crlf, cr,
     #: multiline, ids, chunked); the events are the same under each.
     sse_framing: str = "lf"
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One thing the user does: ``say`` text, or ``upload`` files (names; the harness makes
-    them), or ``restart`` the client (a new process with the same config dir)."""
-
-    op: Literal["say", "upload", "restart", "wait"] = "say"
-    text: str = ""
-    files: tuple[str, ...] = ()
-    #: For ``wait``: virtual seconds the user lets pass.
-    seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,17 +144,6 @@ def _scenario(data: dict[str, Any]) -> Scenario:
     if mode not in ("anonymous", "user"):
         raise ValueError(f"token_mode must be anonymous or user, got {mode!r}")
     return Scenario(ServerVariant(**data.get("server", {})), steps, faults, mode)
-
-
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """One thing the client showed: ``kind`` (notice, reply, progress, changes, tracks,
-    credits, uploaded, video_ready, project_link, problem) and its ``text``. ``step`` is the
-    index of the user step that caused it (set by the harness)."""
-
-    kind: str
-    text: str
-    step: int = -1
 
 
 @dataclass(frozen=True, slots=True)

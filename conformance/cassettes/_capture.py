@@ -2,7 +2,7 @@
 
 JSON and text bodies are kept as values, binary bodies as size + SHA-256 (with the bytes only up
 to :data:`KEEP_BINARY_BYTES`), multipart bodies as a summary of their parts; only the headers
-that matter are kept. Everything goes through the :class:`~conformance._redact.Redactor` first.
+that matter are kept. Everything goes through the :class:`~conformance.cassettes._redact.Redactor` first.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def record_command(
     seed: int | None,
 ) -> None:
     """Record SCENARIOS against an embedded mock into OUT/<name>.json."""
-    from ._scenarios import SCENARIOS
+    from conformance.cassettes._scenarios import SCENARIOS
 
     if list_only:
         for name, spec in SCENARIOS.items():
@@ -54,9 +54,9 @@ def record_command(
 
 
 def _record_one(name: str, out: pathlib.Path, seed: int | None) -> None:
-    from ._cassette import CassetteError, save_cassette
-    from ._redact import find_secrets
-    from ._scenarios import record_scenario
+    from conformance.cassettes._cassette import CassetteError, save_cassette
+    from conformance.cassettes._redact import find_secrets
+    from conformance.cassettes._scenarios import record_scenario
 
     cassette = record_scenario(name, seed=seed)
     try:

@@ -44,8 +44,8 @@ def _setting(text: str) -> tuple[str, Any]:
 def verify_command(paths: tuple[pathlib.Path, ...], against: str | None,
                    settings: tuple[str, ...]) -> None:  # fmt: skip
     """Check that PATHS (default: cassettes/*.json) still match a live server."""
-    from ._cassette import CassetteError, load_cassette
-    from ._verify import verify_cassette
+    from conformance.cassettes._cassette import CassetteError, load_cassette
+    from conformance.cassettes._verify import verify_cassette
 
     overrides = dict(_setting(s) for s in settings)
     if overrides and against is not None:

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from hypothesis import strategies as st
 
+from conformance.drivers._protocol import Step
 from mockserver._config import SSE_FRAMINGS
 
-from ._model import Fault, Scenario, ServerVariant, Step
+from ._model import Fault, Scenario, ServerVariant
 
 __all__ = ["STRATEGIES", "scenarios_for", "variants"]
 

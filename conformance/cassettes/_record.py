@@ -11,7 +11,7 @@ when responses finish out of order.
 - ``text/event-stream`` responses are cut into their raw blocks (split on blank lines, CRLF, CR
   or LF) with each block's time from the response start; a stream that breaks is recorded with
   ``cut: true`` and the error still reaches the client.
-- Secrets go through one :class:`~conformance._redact.Redactor` before they are kept anywhere,
+- Secrets go through one :class:`~conformance.cassettes._redact.Redactor` before they are kept anywhere,
   even in memory: nothing the recorder holds can leak a token.
 
 Times come from ``clock`` (a ``VirtualClock`` makes a recording deterministic), else real time.

@@ -2,7 +2,7 @@
 
 A program (``--client-cmd``) runs in another process, so it is checked on the ``live`` backend
 (the mock on loopback with a scaled clock); rules a live backend cannot judge are listed as
-skipped with the reason (:func:`conformance._driver.live_skips`), never counted as passed.
+skipped with the reason (:func:`conformance.suite._live.live_skips`), never counted as passed.
 """
 
 from __future__ import annotations
@@ -17,12 +17,19 @@ from collections.abc import Mapping
 import click
 from rich.console import Console
 
-from ._adapter import load_factory, nemokit_factory
-from ._harness import AdapterFactory
-from ._model import Scenario
-from ._report import print_table, write_junit
-from ._rules import RULES, rule_by_id
-from ._suite import PROFILES, RuleResult, SuiteResult, replay, replay_recipe, run_suite
+from conformance.drivers._adapter import load_factory, nemokit_factory
+from conformance.drivers._protocol import AdapterFactory
+from conformance.suite._model import Scenario
+from conformance.suite._report import print_table, write_junit
+from conformance.suite._rules import RULES, rule_by_id
+from conformance.suite._suite import (
+    PROFILES,
+    RuleResult,
+    SuiteResult,
+    replay,
+    replay_recipe,
+    run_suite,
+)
 
 __all__ = ["conformance_command"]
 
@@ -31,7 +38,7 @@ def _factory(client: str | None, client_cmd: str | None) -> AdapterFactory:
     if client and client_cmd:
         raise click.UsageError("give either --client or --client-cmd, not both")
     if client_cmd:
-        from ._driver import driver_factory
+        from conformance.drivers._driver import driver_factory
 
         return driver_factory(client_cmd)
     if client:
@@ -126,7 +133,7 @@ def _backend(backend: str, client_cmd: str | None) -> str:
 
 
 def _live_skips(rules: list[str]) -> dict[str, str]:
-    from ._driver import live_skips
+    from conformance.suite._live import live_skips
 
     return live_skips(rules or None)
 

@@ -14,17 +14,18 @@ from typing import Any
 
 import httpx
 
+from conformance.cassettes._cassette import Cassette, load_cassette
+from conformance.cassettes._replay import build_router
+from conformance.drivers._protocol import AdapterFactory, Step
 from nemokit import contract
 from nemokit._clock import VirtualClock
 
-from ._cassette import Cassette, load_cassette
-from ._model import REQUEST_KINDS, Fault, Observation, Request, Scenario, ServerVariant, Step
+from ._model import REQUEST_KINDS, Fault, Observation, Request, Scenario, ServerVariant
 from ._observe import IN_PROCESS_URL
-from ._replay import build_router
-from ._stepper import AdapterFactory, LogCapture, _drive
+from ._stepper import LogCapture, _drive
 
 #: Where the committed cassettes live (the repository's ``cassettes/``).
-CASSETTE_DIR = pathlib.Path(__file__).resolve().parent.parent / "cassettes"
+CASSETTE_DIR = pathlib.Path(__file__).resolve().parents[2] / "cassettes"
 _KIND_EXAMPLES = {
     "token": "/api/auth/anonymous-token",
     "session": "/api/tasks/me/with-session/nemo_agent",

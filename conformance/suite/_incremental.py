@@ -13,13 +13,14 @@ import tempfile
 
 import httpx
 
+from conformance.drivers._protocol import AdapterFactory, Shown, Step
 from mockserver import MockServer, StreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 
-from ._model import SETTING_FAULTS, Fault, Observation, Scenario, ServerVariant, Shown, Step
+from ._model import SETTING_FAULTS, Fault, Observation, Scenario, ServerVariant
 from ._observe import IN_PROCESS_URL, _observe, _user_token, install_fault, mock_config
-from ._stepper import AdapterFactory, LogCapture, _Stepper
+from ._stepper import LogCapture, _Stepper
 
 
 class IncrementalRun:

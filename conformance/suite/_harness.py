@@ -2,13 +2,13 @@
 
 Backends:
 
-- ``mock``: a fresh :class:`~mockserver._app.MockServer` in process, sharing one
+- ``mock``: a fresh :class:`~mockserver.MockServer` in process, sharing one
   :class:`~nemokit.VirtualClock` with the client through the streaming in-process transport.
   Nothing waits in real time; the mock's journal is the record of requests.
 - ``live``: the same mock served by uvicorn on ``127.0.0.1`` (a free port) with a
   :class:`~nemokit.ScaledClock`, for clients in other processes (the driver protocol).
-- ``cassettes``: see :mod:`conformance._cassette_run` (a recorded scenario replayed through the
-  replay router, whose log is the record of requests).
+- ``cassettes``: see :mod:`conformance.suite._cassette_run` (a recorded scenario replayed
+  through the replay router, whose log is the record of requests).
 
 The observation also holds what the client showed (per step), every log record emitted while it
 ran (DEBUG and up, httpx's included), the exceptions that escaped it, and what the mock's agent
@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import httpx
 
+from conformance.drivers._protocol import AdapterFactory
 from mockserver import MockServer, StreamingTransport
 from nemokit import contract
 from nemokit._clock import Clock, VirtualClock
@@ -49,12 +50,10 @@ from ._observe import (
 from ._observe import LONG_TURN as LONG_TURN
 from ._observe import install_fault as install_fault
 from ._observe import turn_records as turn_records
-from ._stepper import AdapterFactory, ClientAdapter, LogCapture, _drive
+from ._stepper import LogCapture, _drive
 from ._stepper import materialise as materialise
 
 __all__ = [
-    "AdapterFactory",
-    "ClientAdapter",
     "IncrementalRun",
     "LogCapture",
     "journal_requests",
@@ -92,7 +91,7 @@ def _run_mock(scenario: Scenario, factory: AdapterFactory) -> Observation:
 
 def _run_live(scenario: Scenario, factory: AdapterFactory, scale: float) -> Observation:
     """The mock on loopback with a scaled clock, for clients in another process."""
-    from ._driver import LiveMock
+    from conformance.drivers._live_mock import LiveMock
 
     with LiveMock(mock_config(scenario), scale=scale) as live:
         transports: list[httpx.BaseTransport] = []

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from ._adapter import nemokit_factory
-from ._harness import CASSETTE_DIR, AdapterFactory, run_cassette, run_scenario
+from conformance.drivers._adapter import nemokit_factory
+from conformance.drivers._protocol import AdapterFactory
+
+from ._harness import CASSETTE_DIR, run_cassette, run_scenario
 from ._model import Observation, Scenario, Violation
 from ._rules import RULES, Rule, rule_by_id
 from ._strategies import scenarios_for

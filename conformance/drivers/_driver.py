@@ -8,13 +8,13 @@ blocking the suite. stderr is kept as the program's log (``logs``) for the secre
 
 :func:`driver_factory` turns a command into the suite's adapter factory
 ``factory(transport, clock, env, config_dir)``. A program in another process cannot share a
-virtual clock or an in-process transport: it talks to a :class:`LiveMock`
-(a mock served on loopback with a :class:`~nemokit._clock.ScaledClock`, below), whose URL is
-``NEMO_API_URL`` and whose scale is ``NEMO_TIME_SCALE``.
+virtual clock or an in-process transport: it talks to a
+:class:`~conformance.drivers._live_mock.LiveMock` (a mock served on loopback with a
+:class:`~nemokit._clock.ScaledClock`), whose URL is ``NEMO_API_URL`` and whose scale is
+``NEMO_TIME_SCALE``.
 
 The program's stderr is also logged (``conformance.driver``, DEBUG), so the suite's log capture
-holds it and the secret rule judges it like a Python client's log. :func:`live_skips` names the
-rules a live backend cannot judge yet, with the reason, so a report says "skipped", not "passed".
+holds it and the secret rule judges it like a Python client's log.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import logging
 import os
 import queue
 import shlex
-import socket
 import subprocess
 import threading
 import time
@@ -35,25 +34,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
-from mockserver import MockServer
-from mockserver._config import MockConfig
+from conformance.cassettes._redact import SECRET_RE
 from nemokit import contract
-from nemokit._clock import Clock, ScaledClock
+from nemokit._clock import Clock
 
-from ._model import Fault, Observation, Request, Scenario, Shown, Step, TurnRecord
-from ._redact import SECRET_RE
-from ._rules import RULES, rule_by_id
+from ._protocol import Shown, Step
 
 __all__ = [
     "SHOWN_KINDS",
     "DriverAdapter",
     "DriverError",
-    "LiveMock",
     "driver_env",
     "driver_factory",
-    "live_skips",
     "redact",
 ]
 
@@ -348,7 +341,7 @@ def driver_env(
     url = env.get(contract.ENV_API_URL) or api_url
     if not url:
         raise DriverError(
-            "a driver needs NEMO_API_URL: run it against a live mock (conformance._driver.LiveMock)"
+            "a driver needs NEMO_API_URL: run it against a live mock (conformance.LiveMock)"
         )
     if scale is None:
         scale = getattr(clock, "scale", None)
@@ -370,120 +363,3 @@ def driver_env(
         }
     )
     return full
-
-
-# --- the live mock a program talks to -------------------------------------------------------
-
-
-class LiveMock:
-    """A :class:`~mockserver._app.MockServer` served by uvicorn in a thread on ``127.0.0.1``.
-
-    Its clock is a :class:`~nemokit._clock.ScaledClock` (``scale`` virtual seconds per real
-    second), so a program in another process waits real but short times. ``url`` is its base
-    URL, ``server`` the MockServer (journal, faults, configure), ``clock`` the clock. Use it as
-    a context manager or call :meth:`close`.
-    """
-
-    def __init__(self, config: MockConfig | None = None, *, scale: float = 1000.0) -> None:
-        self.clock = ScaledClock(scale)
-        self.server = MockServer(config, self.clock)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        settings = uvicorn.Config(self.server.app, log_level="critical", lifespan="off")
-        self._uvicorn = uvicorn.Server(settings)
-        self._thread = threading.Thread(
-            target=self._uvicorn.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._uvicorn.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                self.close()
-                raise RuntimeError(f"the live mock did not start on {self.url}")
-            time.sleep(0.005)  # real time on purpose: waiting for a real server thread
-
-    def __repr__(self) -> str:
-        return f"LiveMock(url={self.url!r}, clock={self.clock!r})"
-
-    def __enter__(self) -> LiveMock:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop serving (open streams are cut) and free the port."""
-        self._uvicorn.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(10)
-        self._sock.close()
-
-
-# --- what a live backend cannot judge yet -----------------------------------------------------
-
-#: Rules whose judge pairs each ``/run_sse`` request with the mock's turn record.
-_TURN_RULES = ("S3", "S5", "S6", "S8", "S9")
-_RECOVERY_RULE = "S7"
-_SKEW = 0.25  # virtual seconds between a request's arrival and its turn on a scaled clock
-_WHY = (
-    "not judged on a live backend: the judge pairs a /run_sse request with the mock's turn by "
-    "exact virtual time, which only the in-process mock's stopped clock gives; on a scaled "
-    "clock the turn starts a moment after the request arrives, so the judge would see no turn "
-    "and pass without judging"
-)
-
-
-def live_skips(rule_ids: Sequence[str] | None = None) -> dict[str, str]:
-    """Rule id → why it is skipped on the ``live`` backend, for ``rule_ids`` (all by default).
-
-    Decided by running the judges on two hand-made live observations whose turn starts
-    ``_SKEW`` s after its request: a judge that cannot pair them is skipped, one that can is run
-    (so a fix in the judges turns these rules back on without a change here).
-    """
-    wanted = {r.id for r in RULES} if rule_ids is None else {i.upper() for i in rule_ids}
-    skips: dict[str, str] = {}
-    if wanted & set(_TURN_RULES) and not _sees_a_skewed_turn():
-        skips.update(dict.fromkeys((i for i in _TURN_RULES if i in wanted), _WHY))
-    if _RECOVERY_RULE in wanted and not _pairs_a_skewed_recovery():
-        skips[_RECOVERY_RULE] = _WHY
-    return {i: skips[i] for i in sorted(skips) if _known(i)}
-
-
-def _known(rule_id: str) -> bool:
-    try:
-        rule_by_id(rule_id)
-    except KeyError:
-        return False
-    return True
-
-
-def _canary(time: float, fault: str | None = None) -> tuple[Request, TurnRecord]:
-    body = {"new_message": {"parts": [{"text": "trim the pauses"}]}}
-    request = Request(1, time, "POST", "/run_sse", "", (), body, 200, fault=fault, step=0)
-    turn = TurnRecord(
-        "trim the pauses", time + _SKEW, time + 20, ("Done! I trimmed the pauses.",), (), (),
-        silent=False, changed=True, kind="edit", applied_at=time + 5, first_text_at=time + 10,
-    )  # fmt: skip
-    return request, turn
-
-
-def _sees_a_skewed_turn() -> bool:
-    """Whether S8 notices a reply that was not shown when the turn is a moment late."""
-    request, turn = _canary(100.0)
-    observation = Observation(requests=(request,), turns=(turn,), backend="live")
-    return bool(rule_by_id("S8").check(Scenario(), observation))
-
-
-def _pairs_a_skewed_recovery() -> bool:
-    """Whether S7 accepts a recovery that found the edit at the first fetch, turn a moment late."""
-    request, turn = _canary(100.0, fault="fault_1")
-    fetch = Request(2, 131.0, "GET", "/api/state/nemo_agent/me/1/latest", "", (), None, 200, step=0)
-    observation = Observation(
-        requests=(request, fetch),
-        shown=(Shown("changes", "The connection dropped, but the edit landed.", 0),),
-        turns=(turn,),
-        backend="live",
-    )
-    scenario = Scenario(faults=(Fault("run_sse", "cut", cut_after=0),))
-    return not rule_by_id(_RECOVERY_RULE).check(scenario, observation)

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from conformance.drivers._adapter import NemokitAdapter, shown_of
+from conformance.drivers._protocol import ClientAdapter, Shown, Step
 from nemokit import contract
 from nemokit._clock import Clock
 from nemokit._export import ExportPolicy
@@ -26,9 +28,7 @@ from nemokit._flow import Flow
 from nemokit._sse import SSEComment, SSEDecoder, SSEEvent
 from nemokit._turn import run_turn
 
-from ._adapter import NemokitAdapter, shown_of
-from ._harness import ClientAdapter
-from ._model import Fault, Scenario, ServerVariant, Shown, Step
+from ._model import Fault, Scenario, ServerVariant
 
 __all__ = ["BROKEN_CLIENTS", "BROKEN_SCENARIOS", "RULE_GUI", "RULE_ROUTING", "RULE_SECRET"]
 

@@ -2,7 +2,7 @@
 
 Every ``from_json`` in the cassette format checks its fields here; a field of the wrong shape
 raises the internal ``_SchemaError`` with a JSON path (``interactions[3].response.status``),
-which :func:`~conformance._cassette.loads_cassette` turns into a :class:`CassetteError` naming
+which :func:`~conformance.cassettes._cassette.loads_cassette` turns into a :class:`CassetteError` naming
 the file and the place.
 """
 

@@ -35,8 +35,7 @@ from nemokit._views import (
     View,
 )
 
-from ._harness import AdapterFactory, ClientAdapter
-from ._model import Shown, Step
+from ._protocol import AdapterFactory, ClientAdapter, Shown, Step
 
 __all__ = ["NemokitAdapter", "load_factory", "nemokit_factory", "shown_of"]
 

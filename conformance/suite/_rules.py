@@ -1,7 +1,7 @@
-"""The rules: one judge per CONTRACT.md rule that a client can break.
+"""The rules: one judge per rule of docs/contract.md that a client can break.
 
 Each :class:`Rule` has an id, the contract sentence it states and a judge
-``(scenario, observation) -> list[Violation]``, written from CONTRACT.md on its own (never from
+``(scenario, observation) -> list[Violation]``, written from the contract on its own (never from
 the client's code), so a mistake in the client is caught here. A judge names the request(s)
 (``#5 POST /run_sse at 45s``) or the view that broke the rule. Judges are pure: they can be
 unit-tested on hand-built observations.

@@ -1,10 +1,11 @@
 """Driving a client under test through a scenario's user steps.
 
-The adapter protocol a target implements (:class:`ClientAdapter`, made by an
-:data:`AdapterFactory`), and the stepper that plays steps into it one at a time: files named by a
-step are made on disk, ``wait`` moves the clock, ``restart`` closes the adapter, and what the
-client showed, the exceptions it let escape and the log records emitted are kept for the
-observation. Every backend (mock, live, cassettes) drives a client through this.
+The stepper plays a scenario's steps one at a time into a target that implements the adapter
+protocol (:class:`~conformance.drivers.ClientAdapter`, made by an
+:data:`~conformance.drivers.AdapterFactory`): files named by a step are made on disk, ``wait``
+moves the clock, ``restart`` closes the adapter, and what the client showed, the exceptions it
+let escape and the log records emitted are kept for the observation. Every backend (mock, live,
+cassettes) drives a client through this.
 """
 
 from __future__ import annotations
@@ -13,33 +14,14 @@ import contextlib
 import logging
 import pathlib
 from collections.abc import Callable, Iterator
-from typing import Protocol
 
 import httpx
 
+from conformance.cassettes._scenarios import file_bytes
+from conformance.drivers._protocol import AdapterFactory, ClientAdapter, Shown, Step
 from nemokit._clock import Clock
 
-from ._model import Scenario, Shown, Step
-from ._scenarios import file_bytes
-
-
-class ClientAdapter(Protocol):
-    """A client under test, driven one user step at a time.
-
-    ``run_step`` does what the user did (say text, send files) and returns what the user would
-    see, in order; it should not raise (an exception that escapes is recorded and judged).
-    ``close`` releases what the client holds. A step with ``op == "restart"`` is handled by the
-    harness (the adapter is closed and a new one is made with the same config dir).
-    """
-
-    def run_step(self, step: Step) -> list[Shown]: ...
-
-    def close(self) -> None: ...
-
-
-#: ``factory(transport, clock, env, config_dir) -> adapter``. ``env`` holds ``NEMO_API_URL`` and,
-#: in the user-token mode, ``NEMO_TOKEN``; ``config_dir`` is where the client keeps its id.
-AdapterFactory = Callable[[httpx.BaseTransport, Clock, dict[str, str], pathlib.Path], ClientAdapter]
+from ._model import Scenario
 
 
 def materialise(step: Step, files_dir: pathlib.Path) -> Step:
