@@ -15,6 +15,8 @@ import re
 __all__ = [
     "MAX_DURATION_MS",
     "MIN_DURATION_MS",
+    "PLATFORMS",
+    "STYLES",
     "duration_in",
     "music_in",
     "platform_in",
