@@ -28,7 +28,11 @@ from ._drafts import (
     source_name,
     track_end,
 )
-from ._intents import RATIO_WORDS, STYLES, TRANSITIONS, Context, subject_of, volume_in
+from ._intents import TRANSITIONS, Context, volume_in
+from ._values import duration_in, music_in, platform_in, ratio_in, subject_in, title_case
+
+#: The BGM volume when the message names none: the guide's own example plays it at 35%.
+DEFAULT_BGM_VOLUME = 0.35
 
 __all__ = ["Change", "apply"]
 
@@ -51,32 +55,49 @@ def apply(op: str, draft: dict[str, Any], ctx: Context) -> tuple[dict[str, Any],
 
 
 def _generate(draft: dict[str, Any], ctx: Context) -> Change:
-    subject = subject_of(ctx.message)
-    length = ctx.rng.choice((10, 15, 20, 30)) * 1000
+    found = subject_in(ctx.message)
+    ctx.subject = found[0] if found else None
+    length = duration_in(ctx.message) or ctx.rng.choice((10, 15, 20, 30)) * 1000
+    source = ctx.subject or ctx.say("generated video", "生成的视频")
     draft.clear()
     draft["t"] = [
         {
             "tt": 0,
             "name": "Video",
-            "sg": [{"id": "sg_1", "start": 0, "duration": length, "source": subject}],
+            "sg": [{"id": "sg_1", "start": 0, "duration": length, "source": source}],
         }
     ]
     draft["m"] = {"width": 1920, "height": 1080, "fps": 30, "volume": 1.0}
-    summary = ctx.say(
-        f"generated a {secs(length)}s video of {subject}",
-        f"生成了一段{secs(length)}秒的视频：{subject}",
-    )
-    return Change("generate_video", {"prompt": ctx.message, "duration_ms": length}, summary)
+    if ctx.subject:
+        summary = ctx.say(
+            f"generated a {secs(length)}-second video of {ctx.subject}",
+            f"生成了一段{secs(length)}秒的视频：{ctx.subject}",
+        )
+    else:
+        summary = ctx.say(
+            f"generated a {secs(length)}-second video", f"生成了一段{secs(length)}秒的视频"
+        )
+    args = {"prompt": ctx.message, "subject": source, "duration_ms": length}
+    return Change("generate_video", args, summary)
 
 
 def _trim(draft: dict[str, Any], ctx: Context) -> Change:
     video = find_track(draft, contract.TrackType.VIDEO) or new_track(draft, 0, "Video")
     before = track_end(video)
+    target = duration_in(ctx.focus)  # "trim it to 15 seconds": exactly that long
+    if target and target >= before:
+        summary = ctx.say(
+            f"left the video as it is: it is {secs(before)}s, not longer than {secs(target)}s",
+            f"视频保持不变：它只有{secs(before)}秒，不超过{secs(target)}秒",
+        )
+        return Change("trim_pauses", {"target_ms": target}, summary, "noop")
     pieces: list[dict[str, Any]] = []
     for segment in segments_of(video):
         duration = int(num(segment.get("duration")) or 0)
         count = ctx.rng.choice((2, 3)) if duration >= 6000 else 1
         kept = int(duration * ctx.rng.uniform(0.7, 0.9)) // 100 * 100 or duration
+        if target:
+            kept = duration * target // before
         for index in range(count):
             piece = (
                 dict(segment)
@@ -86,6 +107,8 @@ def _trim(draft: dict[str, Any], ctx: Context) -> Change:
             piece["duration"] = kept // count
             pieces.append(piece)
             video["sg"] = [*pieces]  # so that next_id sees the ids handed out so far
+    if target and pieces:  # what the rounding lost goes to the last piece
+        pieces[-1]["duration"] += target - sum(p["duration"] for p in pieces)
     video["sg"] = pieces
     lay_out(video)
     after = track_end(video)
@@ -93,7 +116,8 @@ def _trim(draft: dict[str, Any], ctx: Context) -> Change:
         f"trimmed the pauses: {secs(before)}s → {secs(after)}s in {clips(len(pieces))}",
         f"剪掉了停顿：{secs(before)}秒 → {secs(after)}秒，共{len(pieces)}个片段",
     )
-    return Change("trim_pauses", {"min_pause_ms": 500}, summary)
+    args: dict[str, Any] = {"min_pause_ms": 500} | ({"target_ms": target} if target else {})
+    return Change("trim_pauses", args, summary)
 
 
 _TITLES = ("Urban Dreams", "Golden Hour", "Behind the Scenes", "Weekend Recap", "First Light")
@@ -101,7 +125,10 @@ _TITLES_ZH = ("城市之梦", "光影时刻", "周末随拍", "幕后花絮", "�
 
 
 def _title(draft: dict[str, Any], ctx: Context) -> Change:
-    text = ctx.quote() or ctx.named_title() or ctx.rng.choice(_TITLES_ZH if ctx.zh else _TITLES)
+    text = ctx.quote() or ctx.named_title()
+    if not text and ctx.subject:  # a generated video is titled after what it shows
+        text = title_case(ctx.subject)
+    text = text or ctx.rng.choice(_TITLES_ZH if ctx.zh else _TITLES)
     track = find_track(draft, contract.TrackType.TEXT, "Title") or new_track(draft, 7, "Title")
     end = min(3000, int(num(draft.get("d")) or 3000)) or 3000
     track["sg"] = [{"id": next_id(draft), "start": 0, "duration": end, "text": text}]
@@ -116,17 +143,17 @@ _DEFAULT_STYLES = ("Lo-fi", "Acoustic", "Ambient", "Upbeat Pop", "Cinematic")
 
 
 def _bgm(draft: dict[str, Any], ctx: Context) -> Change:
-    lowered = ctx.message.lower()
+    lowered = ctx.focus.lower()
     track = find_track(draft, contract.TrackType.AUDIO)
     current = segments_of(track)[0] if track and segments_of(track) else None
-    style = next((label for key, label in STYLES.items() if key in lowered), None)
+    style = music_in(ctx.focus)
     audio = next((m for m in ctx.media if m.get("file_type") == "audio"), None)
     source = (
         style or (current or {}).get("source") or (audio and source_name(audio.get("filename")))
     )
     source = source or ctx.rng.choice(_DEFAULT_STYLES)
     volume = volume_in(lowered) or num((current or {}).get("volume"))
-    volume = volume or ctx.rng.choice((0.2, 0.25, 0.3, 0.35, 0.4, 0.5))
+    volume = volume or DEFAULT_BGM_VOLUME
     track = track or new_track(draft, 1, "BGM")
     end = int(num(draft.get("d")) or 0)
     track["sg"] = [
@@ -150,7 +177,7 @@ _KIND_ZH = {"fade": "淡入淡出", "dissolve": "溶解", "wipe": "擦除", "sli
 
 
 def _transitions(draft: dict[str, Any], ctx: Context) -> Change:
-    lowered = ctx.message.lower()
+    lowered = ctx.focus.lower()
     kind = next((v for k, v in TRANSITIONS.items() if k in lowered), None)
     kind = kind or ctx.rng.choice(("fade", "dissolve", "slide"))
     segments = segments_of(find_track(draft, contract.TrackType.VIDEO) or {})
@@ -195,19 +222,15 @@ _RATIOS = {
 
 
 def _aspect(draft: dict[str, Any], ctx: Context) -> Change:
-    lowered = ctx.message.lower()
-    found = re.search(r"(\d{1,2})\s*[:：]\s*(\d{1,2})", lowered)
-    if found and int(found.group(1)) and int(found.group(2)):
-        ratio = f"{int(found.group(1))}:{int(found.group(2))}"
-    else:
-        named = (r for r, words in RATIO_WORDS if any(w in lowered for w in words))
-        ratio = next(named, None) or ctx.rng.choice(("9:16", "1:1"))
+    ratio = ratio_in(ctx.focus) or ctx.rng.choice(("9:16", "1:1"))
+    platform = platform_in(ctx.focus)
     width, height = _RATIOS.get(ratio) or _dimensions(ratio)
     meta = meta_of(draft)
     meta["width"], meta["height"] = width, height
     summary = ctx.say(
-        f"changed the aspect ratio to {ratio} ({width}x{height})",
-        f"把画面比例改成了{ratio}（{width}x{height}）",
+        f"set the aspect ratio to {ratio} ({width}x{height})"
+        + (f" for {platform}" if platform else ""),
+        f"把画面比例设为{ratio}（{width}x{height}）" + (f"，适合{platform}" if platform else ""),
     )
     return Change("set_aspect_ratio", {"ratio": ratio, "width": width, "height": height}, summary)
 
@@ -220,7 +243,7 @@ def _dimensions(ratio: str) -> tuple[int, int]:
 
 
 def _speed(draft: dict[str, Any], ctx: Context) -> Change:
-    lowered = ctx.message.lower()
+    lowered = ctx.focus.lower()
     if found := re.search(r"(\d+(?:\.\d+)?)\s*(?:x\b|×|倍)", lowered):
         factor = min(max(float(found.group(1)), 0.25), 4.0)
     elif re.search(r"slow|减速|慢", lowered):

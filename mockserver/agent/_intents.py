@@ -1,9 +1,10 @@
 """What a message asks the scripted agent for: intents found by keywords, English and Chinese.
 
 :func:`operations` turns a message into the edits of one turn, in message order ("generate"
-first, "remove" turned into removals of what it names). :class:`Context` carries the message to
-each edit with its language, its quoted texts and the turn's random generator; the keyword
-tables here let an edit read the style, transition, ratio, volume or subject the user named.
+first, "remove" turned into removals of what it names). In a generation request the subject is
+left out of that search: "a video of a car speeding" asks for no speed change. :class:`Context`
+carries the message to each edit with its language, its quoted texts, the message without the
+subject (``focus``, where the values are read: :mod:`._values`) and the turn's random generator.
 """
 
 from __future__ import annotations
@@ -14,16 +15,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._values import subject_in, title_in
+
 __all__ = [
     "CJK",
-    "RATIO_WORDS",
-    "STYLES",
     "TRANSITIONS",
     "Context",
+    "focus_of",
     "operations",
-    "subject_of",
     "volume_in",
 ]
+
+_MEDIA_NOUN = (
+    r"(?:videos?|clips?|films?|movies?|timelapse|time-lapse|montage|animation|reels?|vlog"
+    r"|slideshow|trailer|footage)"
+)
+_DURATION_WORD = (
+    r"(?:\d+(?:\.\d+)?\s*-?\s*(?:seconds?|secs?|s|minutes?|mins?)\b|minute|[a-z]+-second)"
+)
 
 
 # Each intent: a name and the pattern that finds it (lower-cased message).
@@ -32,15 +41,20 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern in (
         (
             "generate",
-            r"\bgenerat\w*|\b(?:create|make)(?: me)? an? (?:new |short )?(?:video|clip)"
-            r"|生成|创作",
+            r"\bgenerat\w*"
+            # make/create/produce + a + (a media noun or a duration), never "a vertical version"
+            rf"|\b(?:create|make|produce|shoot)(?:\s+(?:me|us))?\s+(?:an?|one|some)\s+"
+            rf"(?:(?!version|copy|cut\b|edit)[^,.;!?]){{0,40}}?(?:\b{_MEDIA_NOUN}\b|{_DURATION_WORD})"
+            r"|生成|创作|(?:制作|(?:做|拍|来)(?:一个|一段|一条|个|段|条))"
+            r"(?=[^，。！？,.!?]{0,30}?(?:视频|短片|片子|影片|延时|动画|秒|分钟))",
         ),
         (
             "trim",
-            r"\btrim\w*|\bpauses?\b|\bshorten\w*|\btighten\w*|\bsilences?\b|剪掉|裁剪|停顿|精简",
+            r"\btrim\w*|\bpauses?\b|\bshorten\w*|\btighten\w*|\bsilences?\b|\bcut (?:it )?down\b"
+            r"|剪掉|裁剪|停顿|精简|缩短|剪到|剪成",
         ),
-        ("title", r"\btitles?\b|标题"),
-        ("bgm", r"\bbgm\b|\bmusic\b|\bsoundtrack\b|背景音乐|配乐|音乐"),
+        ("title", r"\btitle[sd]?\b|标题|题目"),
+        ("bgm", r"\bbgm\b|\bmusic\b|\bsoundtrack\b|\bbeats\b|背景音乐|配乐|音乐"),
         ("transitions", r"\btransitions?\b|转场|过渡"),
         (
             "overlay",
@@ -49,7 +63,9 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "aspect",
             r"\b\d{1,2}\s*[:：]\s*\d{1,2}\b|\bvertical\b|\bportrait\b|\blandscape\b"
-            r"|\bsquare\b|\baspect\b|\btiktok\b|\breels?\b|\bshorts\b|竖屏|横屏|方形|比例",
+            r"|\bsquare\b|\baspect\b|\btiktok\b|\breels?\b|\bshorts\b|\bhorizontal\b"
+            r"|\bwidescreen\b|\byoutube\b|\binstagram\b|\bsnapchat\b|\bdouyin\b|\bbilibili\b"
+            r"|竖屏|横屏|方形|比例|竖版|横版|抖音|快手|小红书|视频号|b站",
         ),
         (
             "speed",
@@ -63,9 +79,15 @@ _REMOVABLE = ("title", "bgm", "overlay", "transitions")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def operations(lowered: str) -> list[str]:
+def operations(message: str) -> list[str]:
     """The edits a message asks for, in message order (generate first)."""
-    found = {name: m.start() for name, pat in _INTENTS if (m := pat.search(lowered))}
+    lowered = message.lower()
+    generating = _INTENTS[0][1].search(lowered)
+    if generating:
+        lowered = focus_of(message).lower()
+    found = {name: m.start() for name, pat in _INTENTS[1:] if (m := pat.search(lowered))}
+    if generating:
+        found["generate"] = generating.start()
     if "remove" in found:
         targets = [name for name in _REMOVABLE if name in found]
         for name in targets:
@@ -73,6 +95,15 @@ def operations(lowered: str) -> list[str]:
         if targets or "trim" in found:
             del found["remove"]
     return sorted(found, key=lambda name: (name != "generate", found[name]))
+
+
+def focus_of(message: str) -> str:
+    """The message with the subject of a generation blanked out (same length, same offsets)."""
+    found = subject_in(message) if _INTENTS[0][1].search(message.lower()) else None
+    if not found:
+        return message
+    start, end = found[1]
+    return message[:start] + " " * (end - start) + message[end:]
 
 
 @dataclass(slots=True)
@@ -84,6 +115,13 @@ class Context:
     zh: bool
     media: Sequence[Mapping[str, Any]]
     quotes: list[str] | None = None
+    #: The message without the subject of a generation (see :func:`focus_of`).
+    focus: str = ""
+    #: What the turn's generation shows, once generated (a post-production title is made of it).
+    subject: str | None = None
+
+    def __post_init__(self) -> None:
+        self.focus = self.focus or focus_of(self.message)
 
     def say(self, en: str, zh: str) -> str:
         return zh if self.zh else en
@@ -96,48 +134,11 @@ class Context:
         return self.quotes.pop(0) if self.quotes else None
 
     def named_title(self) -> str | None:
-        """An unquoted title: ``add a title Urban Dreams``, ``titled: Golden Hour``.
-
-        Only capitalised words count, so ``add a title to the intro`` names no title.
-        """
-        found = _NAMED.search(self.message)
-        if not found:
-            return None
-        words = found.group(1).split()
-        while words and words[-1] in _CONNECTORS:
-            words.pop()
-        return " ".join(words) or None
+        """An unquoted title outside the subject (see :func:`._values.title_in`)."""
+        return title_in(self.focus)
 
 
-_CONNECTORS = ("of", "the", "and", "in", "on", "at", "a", "to")
-_NAMED = re.compile(
-    r"\b(?:[Tt]itled?|called|named)\s*(?:[:：]\s*|(?:saying|that says|reading)\s+)?"
-    r"((?:[A-Z0-9][\w'&-]*)(?:\s+(?:[A-Z0-9&][\w'&-]*|of|the|and|in|on|at|a|to))*)"
-)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|《([^》]+)》|‘([^’]+)’')
-
-
-STYLES = {
-    "lo-fi": "Lo-fi",
-    "lofi": "Lo-fi",
-    "jazz": "Jazz",
-    "piano": "Piano",
-    "rock": "Rock",
-    "epic": "Epic",
-    "cinematic": "Cinematic",
-    "ambient": "Ambient",
-    "hip-hop": "Hip-hop",
-    "hip hop": "Hip-hop",
-    "acoustic": "Acoustic",
-    "electronic": "Electronic",
-    "classical": "Classical",
-    "钢琴": "Piano",
-    "爵士": "Jazz",
-    "摇滚": "Rock",
-    "轻音乐": "Light music",
-    "古典": "Classical",
-    "电子": "Electronic",
-}
 
 
 def volume_in(lowered: str) -> float | None:
@@ -147,16 +148,6 @@ def volume_in(lowered: str) -> float | None:
     if found := re.search(r"volume\s*(?:to|at|of)?\s*(0?\.\d+|1\.0*)\b", lowered):
         return float(found.group(1)) or None
     return None
-
-
-def subject_of(message: str) -> str:
-    """What a generated video shows: the words after "of"/"about" (else the message) up to the
-    first punctuation, at most 60 characters."""
-    found = re.search(r"\b(?:of|about|showing|featuring)\s+(.+)", message, re.IGNORECASE)
-    text = found.group(1) if found else re.sub(r"生成|创作|一个|一段|视频", "", message)
-    text = re.split(r"[,.;!?，。；！？\n]", text, maxsplit=1)[0]
-    text = re.sub(r"\s+", " ", text).strip(" \"'“”")[:60].strip()
-    return text or "your idea"
 
 
 TRANSITIONS = {
@@ -169,10 +160,3 @@ TRANSITIONS = {
     "溶解": "dissolve",
     "滑动": "slide",
 }
-
-
-RATIO_WORDS = (
-    ("9:16", ("vertical", "portrait", "tiktok", "reel", "shorts", "竖屏")),
-    ("16:9", ("landscape", "youtube", "横屏")),
-    ("1:1", ("square", "方形")),
-)

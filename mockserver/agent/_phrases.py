@@ -6,7 +6,7 @@ instruction for a GUI the client does not have, which a client must translate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nemokit import contract
@@ -44,14 +44,20 @@ def _gui(ctx: Context) -> str:
     return ctx.rng.choice(_GUI_ZH) if ctx.zh else " " + ctx.rng.choice(_GUI)
 
 
-def edit_reply(ctx: Context, summaries: list[str], generating: bool) -> str:
-    """The reply after edits: "Done! I …", plus the post-production promise after a generation."""
+_LATER = {"bgm": ("background music", "背景音乐"), "title": ("a title", "标题")}
+
+
+def edit_reply(ctx: Context, summaries: list[str], pending: Sequence[str] = ()) -> str:
+    """The reply after edits: "Done! I …", then what the backend's post-production will still
+    add (``pending``: ``bgm``, ``title``), never what the turn already did."""
+    later_en = " and ".join(_LATER[p][0] for p in pending)
+    later_zh = "和".join(_LATER[p][1] for p in pending)
     if ctx.zh:
-        later = "稍后我会自动添加背景音乐和标题。" if generating else ""
+        later = f"稍后我会自动添加{later_zh}。" if pending else ""
         return f"完成！我{'，'.join(summaries)}。{later}{_gui(ctx)}"
     joined = summaries[0] if len(summaries) == 1 else ", ".join(summaries[:-1])
     joined += f" and {summaries[-1]}" if len(summaries) > 1 else ""
-    later = " I'll add background music and a title in a moment." if generating else ""
+    later = f" I'll add {later_en} in a moment." if pending else ""
     return f"Done! I {joined}.{later}{_gui(ctx)}"
 
 

@@ -13,7 +13,9 @@ The choices this module makes (the contract leaves them open):
   "generate" always goes first because the others edit what it makes. "remove" turns the other
   intents it names (title, BGM, overlay, transitions) into removals; alone it drops the last
   video segment. Quoted text (``"…"``, ``“…”``, ``「…」``, ``《…》``) becomes the title, then the
-  overlay text. No intent at all → a text reply (5–15 s, ``TEXT_TURN_COST``).
+  overlay text. No intent at all → a text reply (5–15 s, ``TEXT_TURN_COST``). A generation
+  request is read for its duration, subject, music, title and format (:mod:`._values`), and the
+  other intents are looked for outside its subject.
 - **Edits** take 10–30 s and cost ``EDIT_TURN_COST`` whatever their number; generation takes
   100–300 s and costs ``GENERATION_COST``. All durations are multiplied by
   ``config.duration_scale``. An edit on an empty draft with no uploaded video or image is
@@ -27,14 +29,16 @@ The choices this module makes (the contract leaves them open):
   Trimming splits each clip into up to three pieces keeping 70–90% of it; speed divides clip
   durations; anything then reaching past ``d`` is clipped to it. ``draft_after`` is ``None``
   when nothing changed.
-- **Generation** replaces the draft with one generated clip (10–30 s, 1920x1080 unless the same
-  message asks for another aspect ratio). The backend's own post-production arrives after the
-  turn in ``post``: BGM 20–60 s after the stream ends, then a title 20–60 s later (each stage
-  only if the turn did not already add one).
+- **Generation** replaces the draft with one generated clip of the subject asked for, exactly
+  as long as asked (1 s – 10 min; none named: 10, 15, 20 or 30 s), 1920x1080 unless the same
+  message asks for another aspect ratio. The backend's own post-production arrives after the
+  turn in ``post``: BGM 20–60 s after the stream ends, then a title (the subject in title case)
+  20–60 s later, each stage only if the turn did not already add one.
 - **Events**: for each edit a ``tool_call`` then its ``tool_result``, in time slices of the turn
   (generation takes most of it); then the reply text at 90% of the turn, unless the turn is
-  *silent* (edits only, with probability ``config.silent_rate``; generation always speaks since
-  it announces the post-production). Replies say what changed, in Chinese when the message has
+  *silent* (edits only, with probability ``config.silent_rate``; generation always speaks).
+  Replies say what changed with the values asked for, promise only the post-production still to
+  come (never what the turn did), in Chinese when the message has
   CJK characters, and half the time end with a GUI instruction ("Click the Export button to
   download.", "点击导出按钮下载。"...) that a client must translate. With probability
   ``config.noise_rate`` any turn ends with a separate text starting with ``contract.NOISE_PHRASE``
@@ -56,7 +60,7 @@ import hashlib
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from nemokit import contract
@@ -115,7 +119,7 @@ def plan_turn(
     """Plan one turn of the scripted agent (see the module docstring for every choice)."""
     rng = random.Random(_seed_of(seed, turn_index, message))
     ctx = Context(rng=rng, message=message, zh=bool(CJK.search(message)), media=media)
-    ops = operations(message.lower())
+    ops = operations(message)
     work = copy.deepcopy(draft) if isinstance(draft, dict) else {}
     if "generate" not in ops and ops and not has_segments(work):
         work = seed_from_media(media)
@@ -159,11 +163,12 @@ def _edit_turn(
         summaries.append(change.summary)
         slot_start += width
     applied_at = items[-1].at
+    pending = _pending(work) if generating else ()
     if not silent:
-        reply = edit_reply(ctx, summaries, generating)
+        reply = edit_reply(ctx, summaries, pending)
         items += _speak(ctx, config, reply, total * 0.9, after=applied_at)
     items += _noise(ctx, config, total)
-    post = _post_production(ctx, work, total, config.duration_scale) if generating else ()
+    post = _post_production(ctx, work, pending, total, config.duration_scale)
     cost = contract.GENERATION_COST if generating else contract.EDIT_TURN_COST
     kind = "generate" if generating else "edit"
     after = None if work == draft else work  # None: every edit was a no-op on the draft
@@ -210,18 +215,27 @@ def _noise(ctx: Context, config: MockConfig, total: float) -> list[ScriptItem]:
     return [ScriptItem(total * 0.97, "text", {"text": f"{contract.NOISE_PHRASE}{tail}"})]
 
 
+def _pending(draft: dict[str, Any]) -> tuple[str, ...]:
+    """What the backend's post-production adds after a generation: what the turn did not."""
+    missing = {
+        "bgm": not find_track(draft, contract.TrackType.AUDIO),
+        "title": not find_track(draft, contract.TrackType.TEXT, "Title"),
+    }
+    return tuple(stage for stage, absent in missing.items() if absent)
+
+
 def _post_production(
-    ctx: Context, draft: dict[str, Any], total: float, scale: float
+    ctx: Context, draft: dict[str, Any], pending: Sequence[str], total: float, scale: float
 ) -> tuple[tuple[float, dict[str, Any]], ...]:
-    """The backend's own BGM, then title, after a generation (each only if still missing)."""
+    """The backend's own BGM, then title, after a generation (``pending``: the ones missing).
+
+    They read nothing more from the message (it asked for neither): the music is the mock's
+    choice, the title is made of the subject."""
     stages: list[tuple[float, dict[str, Any]]] = []
     work, at = copy.deepcopy(draft), total
-    if not find_track(work, contract.TrackType.AUDIO):
+    quiet = replace(ctx, message="", focus=" ", quotes=[])
+    for stage in pending:
         at += ctx.rng.uniform(20, 60) * scale
-        apply("bgm", work, ctx)
-        stages.append((at, copy.deepcopy(work)))
-    if not find_track(work, contract.TrackType.TEXT, "Title"):
-        at += ctx.rng.uniform(20, 60) * scale
-        apply("title", work, ctx)
+        apply(stage, work, quiet)
         stages.append((at, copy.deepcopy(work)))
     return tuple(stages)

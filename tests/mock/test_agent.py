@@ -222,7 +222,7 @@ def test_generation_is_long_expensive_and_finished_after_the_turn() -> None:
     assert script.cost == contract.GENERATION_COST
     assert 100 <= script.duration <= 300
     assert tools(script) == ["generate_video"]
-    assert video(script.draft_after or {})[0]["source"] == "a city timelapse at night"
+    assert video(script.draft_after or {})[0]["source"] == "city timelapse at night"
     (bgm_at, with_bgm), (title_at, with_title) = script.post
     assert script.duration < bgm_at < title_at
     assert [t["name"] for t in with_bgm["t"]] == ["Video", "BGM"]
