@@ -66,7 +66,7 @@ _MEDIA_EXTENSIONS = frozenset(contract.ACCEPTED_EXTENSIONS) | frozenset(
     ]
 )
 _CODE_ENTRY = re.compile(
-    r"(?<![\d.,x])(?P<code>[1-9]\d{2,3})(?![\d.,])\s*(?:—|–|--?|:|\|)\s*(?!\d)"
+    r"(?<![\d.,x])(?P<code>[1-9]\d{2,3})(?![\d.,])(?:\s*(?:—|–|:|\|)|\s+--?\s)\s*(?!\d)"
 )
 _CONTRACT_CODES: dict[int, tuple[str, tuple[str, ...]]] = {
     1001: ("token expired or invalid", ("token", "auth", "expired", "invalid", "unauthori")),
@@ -234,7 +234,7 @@ def _error_codes(lines: list[str], start: int) -> list[Finding]:
     if len(business) < 2:
         return []
     findings: list[Finding] = []
-    first_line = entries[0][0]
+    first_line = next(line for line, code, _ in entries if code in business)
     seen: set[int] = set()
     for line, code, meaning in entries:
         if code in seen:

@@ -24,7 +24,7 @@ _OPERATORS = frozenset({";", "&&", "||", "|", "&", ";;"})
 _REDIRECTS = frozenset({">", ">>", "<", "<<", "&>", ">&", "2>", "<<<"})
 _MARKER = "__nemokit_subst_{}__"
 _MARKER_RE = re.compile(r"__nemokit_subst_(\d+)__")
-_SINGLE_QUOTED_VAR = re.compile(r"'[^']*\$(?:\{[A-Za-z_]\w*|[A-Za-z_]\w*)[^']*'")
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)")
 #: A line longer than this is not a command a person wrote; it is reported, not tokenised.
 MAX_LINE = 16 * 1024
 
@@ -100,19 +100,17 @@ def split_line(number: int, text: str) -> ShellLine:
             )
         )
         return shell
-    for match in _SINGLE_QUOTED_VAR.finditer(cut):
-        variable = re.search(r"\$\{?([A-Za-z_]\w*)", match.group(0))
-        name = variable.group(1) if variable else "?"
+    quoted = single_quoted_variable(cut)
+    if quoted is not None:
         shell.findings.append(
             Finding(
                 number,
                 Severity.WARNING,
                 Rule.SHELL,
-                f"${name} is inside single quotes: a shell sends it literally instead of its "
+                f"${quoted} is inside single quotes: a shell sends it literally instead of its "
                 "value (use double quotes)",
             )
         )
-        break
     lexer = shlex.shlex(cut, posix=True, punctuation_chars=";&|<>")
     lexer.whitespace_split = True
     lexer.commenters = ""
@@ -143,6 +141,27 @@ def split_line(number: int, text: str) -> ShellLine:
             )
             break
     return shell
+
+
+def single_quoted_variable(text: str) -> str | None:
+    """The first ``$NAME`` that sits inside single quotes (where a shell does not expand it)."""
+    quote = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote == "'":
+            if char == "'":
+                quote = ""
+            elif char == "$" and (match := _VARIABLE.match(text, index)):
+                return match.group(1)
+        elif char == "\\":
+            index += 1
+        elif char == quote:
+            quote = ""
+        elif char in "'\"" and not quote:
+            quote = char
+        index += 1
+    return None
 
 
 def _commands(tokens: list[str]) -> list[Command]:
