@@ -215,7 +215,6 @@ def deprecated_forms_of(
     return found
 
 
-
 @dataclass(frozen=True, slots=True)
 class ForeignForm:
     """An endpoint or host that public skill documents cite and that no version of this API has."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from ._check import check_document, check_path, check_text
 from ._document import Document, SkillDocumentError, parse_document, read_document
-from ._model import Call, Finding, Report, Rule, Severity
+from ._model import Call, CheckedCall, Finding, Report, Rule, Severity
 from ._report import render_json, render_junit, render_text
 
 __all__ = [
     "Call",
+    "CheckedCall",
     "Document",
     "Finding",
     "Report",

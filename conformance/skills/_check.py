@@ -11,7 +11,7 @@ from ._bind import Bindings
 from ._document import Document, parse_document, read_document
 from ._extract import Assign, extract
 from ._judge import judge_call
-from ._model import Call, Finding, Report, Rule, Severity
+from ._model import Call, CheckedCall, Finding, Report, Rule, Severity
 from ._numbers import judge_numbers
 from ._resemble import resemble
 from ._run import Runner
@@ -44,7 +44,7 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
         )
     version = document.version or "1.0.0"
     bindings = Bindings.initial(document.skill_name or contract.DEFAULT_SKILL_SOURCE, version)
-    calls: list[tuple[Call, list[Finding]]] = []
+    calls: list[CheckedCall] = []
     used: list[history.DeprecatedForm] = []
     with Runner(bindings) as runner:
         runner.bootstrap()
@@ -60,7 +60,7 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
             used += history.deprecated_forms_of(
                 outcome.method, outcome.path, outcome.query, outcome.headers, outcome.body
             )
-            calls.append((step, judged))
+            calls.append(CheckedCall(step, outcome.status, judged))
             findings += judged
     for name in sorted(bindings.unbound):
         line = _first_line(document, name)

@@ -20,8 +20,12 @@ from ._model import Call, Finding, Rule, Severity, Unchecked
 from ._prose import calls_in_line, document_headers, links_in_line
 from ._shell import ShellLine, logical_lines, marker_index, split_line
 
-__all__ = ["Assign", "Extraction", "extract"]
+__all__ = ["MAX_STEPS", "Assign", "Extraction", "extract"]
 
+#: Calls and assignments read from one document (a skill has a few dozen).
+MAX_STEPS = 1000
+#: Prose is read up to this many characters a line.
+_LINE_CAP = 4000
 _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)")
 _SHELL_LANGS = frozenset(
     {"bash", "sh", "shell", "console", "zsh", "curl", "shell-session", "terminal"}
@@ -63,9 +67,20 @@ def extract(document: Document) -> Extraction:
     lines = document.lines
     index = document.body_start
     while index < len(lines):
+        if len(out.steps) >= MAX_STEPS:
+            out.findings.append(
+                Finding(
+                    index + 1,
+                    Severity.NOTE,
+                    Rule.NOT_CHECKED,
+                    f"the document instructs more than {MAX_STEPS} calls; lines {index + 1}-"
+                    f"{len(lines)} were not read",
+                )
+            )
+            break
         fence = _FENCE.match(lines[index])
         if fence is None:
-            _prose_line(index + 1, lines[index], out)
+            _prose_line(index + 1, lines[index].strip()[:_LINE_CAP], out)
             index += 1
             continue
         marker, info = fence["fence"], fence["info"].lower()
@@ -105,7 +120,7 @@ def _code_block(info: str, block: list[tuple[int, str]], out: Extraction) -> Non
     if not labelled and info:
         if any("/api/" in text or "run_sse" in text for _, text in block):
             out.unchecked.append(
-                Unchecked(block[0][0], f"a {info} block", "only curl commands are interpreted")
+                Unchecked(block[0][0] - 1, f"a {info} block", "only curl commands are interpreted")
             )
         return
     for number, text in logical_lines(block):
@@ -143,9 +158,9 @@ def _shell_line(shell: ShellLine, out: Extraction, *, labelled: bool) -> None:
             words = words[1:]
         for match in assignments:
             name, value = match["name"], match["value"]
-            position = marker_index(value)
-            if position is not None and position in subst_calls:
-                subst_calls[position].assigns.setdefault(name, "")
+            marker = marker_index(value)
+            if marker is not None and marker in subst_calls:
+                subst_calls[marker].assigns.setdefault(name, "")
                 continue
             out.steps.append(Assign(shell.line, name, value, generated))
         if not words:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Call", "Finding", "FormField", "Report", "Rule", "Severity", "Unchecked"]
+__all__ = ["Call", "CheckedCall", "Finding", "FormField", "Report", "Rule", "Severity", "Unchecked"]
 
 
 class Severity(str, enum.Enum):
@@ -105,6 +105,15 @@ class Unchecked:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedCall:
+    """A call, the mock's HTTP status (``None``: not run) and the findings about it."""
+
+    call: Call
+    status: int | None
+    findings: list[Finding]
+
+
 @dataclass(slots=True)
 class Report:
     """What ``nemokit skill check`` says about one document."""
@@ -113,7 +122,7 @@ class Report:
     guide: str  # the guide version the document most resembles
     target: str  # the guide version it was judged against
     findings: list[Finding]
-    calls: list[tuple[Call, list[Finding]]] = field(default_factory=list)
+    calls: list[CheckedCall] = field(default_factory=list)
 
     @property
     def errors(self) -> int:

@@ -17,6 +17,8 @@ from ._model import Finding, Rule, Severity
 
 __all__ = ["judge_numbers"]
 
+#: Sentences are read up to this many characters (a longer line is not a sentence a person wrote).
+_LINE_CAP = 4000
 _UNIT = r"(?P<unit>s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b"
 _POLL_EVERY = re.compile(
     r"\bpoll\w*\b[^.\n]{0,60}?\bevery\s+(?P<n>\d+(?:\.\d+)?)\s*"
@@ -101,7 +103,7 @@ def _warn(line: int, rule: Rule, message: str) -> Finding:
 def judge_numbers(lines: list[str], start: int) -> list[Finding]:
     findings: list[Finding] = []
     for index in range(start, len(lines)):
-        findings += list(_line_numbers(index + 1, lines[index]))
+        findings += list(_line_numbers(index + 1, lines[index].strip()[:_LINE_CAP]))
     findings += _error_codes(lines, start)
     return findings
 
@@ -225,10 +227,11 @@ def _formats(number: int, text: str) -> Iterator[Finding]:
 def _error_codes(lines: list[str], start: int) -> list[Finding]:
     entries: list[tuple[int, int, str]] = []
     for index in range(start, len(lines)):
-        heads = list(_CODE_ENTRY.finditer(lines[index]))
+        text = lines[index].strip()[:_LINE_CAP]
+        heads = list(_CODE_ENTRY.finditer(text))
         for position, match in enumerate(heads):
             end = heads[position + 1].start() if position + 1 < len(heads) else None
-            meaning = lines[index][match.end() : end].split("|", 1)[0][:120]
+            meaning = text[match.end() : end].split("|", 1)[0][:120]
             entries.append((index + 1, int(match["code"]), meaning.strip()))
     business = {code for _, code, _ in entries if code in _CONTRACT_CODES and code >= 1000}
     if len(business) < 2:

@@ -103,7 +103,7 @@ def document_headers(lines: list[str], start: int) -> list[str]:
     """Header names the document says go on every request (lines from index ``start``)."""
     names: list[str] = []
     for index in range(start, len(lines)):
-        if not _EVERY.search(lines[index]):
+        if not _EVERY.search(lines[index][:4000]):
             continue
         window = lines[index : index + 7]
         for line in window:

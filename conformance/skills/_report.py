@@ -42,10 +42,10 @@ def render_junit(report: Report) -> str:
     suite = ET.Element("testsuite", name=f"skill check {report.document}")
     in_calls: set[int] = set()
     failures = 0
-    for call, findings in report.calls:
-        in_calls.update(id(f) for f in findings)
-        name = f"line {call.line}: {call.method} {call.url}"
-        failures += _case(suite, name, findings)
+    for checked in report.calls:
+        in_calls.update(id(f) for f in checked.findings)
+        name = f"line {checked.call.line}: {checked.call.method} {checked.call.url}"
+        failures += _case(suite, name, checked.findings)
     rest = [f for f in report.findings if id(f) not in in_calls]
     failures += _case(suite, "document", rest)
     suite.set("tests", str(len(report.calls) + 1))
