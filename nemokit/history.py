@@ -22,10 +22,22 @@ from typing import Any, Final
 from . import contract
 
 __all__ = [
+    "API_KEY_HEADERS",
     "CURRENT_GUIDE",
     "DEPRECATED_FORMS",
     "GUIDE_VERSIONS",
     "NOT_THIS_API",
+    "RENDER_DRAFT",
+    "RENDER_DRAFT_PATH",
+    "RENDER_DRAFT_POLL",
+    "RENDER_POLL_BY_ID",
+    "SSE_REAL_USER_ID",
+    "STATE_BY_USER",
+    "TOKEN_LINK",
+    "TOKEN_LINK_PATH",
+    "UPLOAD_BY_USER",
+    "USER_ID_STATE",
+    "USER_ID_UPLOAD",
     "DeprecatedForm",
     "ForeignForm",
     "GuideVersion",
