@@ -358,4 +358,3 @@ def _at(payload: Any, path: str) -> Any:
             return None
         payload = payload.get(part)
     return payload
-
