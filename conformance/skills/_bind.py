@@ -76,6 +76,7 @@ class Bindings:
             "language": "en",
             "message": "add a title that says Hello",
             "ts": "1767225600",
+            "render_id": "render_1767225600",
             "draft": "{}",
             "file": "clip.mp4",
             "media_url": "https://example.com/clip.mp4",

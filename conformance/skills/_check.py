@@ -14,7 +14,7 @@ from ._judge import judge_call
 from ._model import Call, CheckedCall, Finding, Report, Rule, Severity
 from ._numbers import judge_numbers
 from ._resemble import resemble
-from ._run import Runner
+from ._run import API_HOSTS, SIBLING_DOMAINS, Runner
 from ._tables import judge_tables
 
 __all__ = ["check_document", "check_path", "check_text"]
@@ -53,7 +53,7 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
                 _assign(step, bindings)
                 continue
             outcome = runner.bind(step)
-            if not outcome.not_run and step.source != "link" and outcome.host:
+            if not outcome.not_run and step.source != "link" and _runs_on(outcome.host):
                 runner.send(step, outcome)
             judged = judge_call(step, outcome, guide)
             judged += _version_header(step, outcome.headers, document.version)
@@ -81,6 +81,10 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
     text = "\n".join(document.lines)
     resembles = resemble(text, used, has_calls=bool(calls))
     return Report(document.name, resembles, guide, _ordered(findings), calls)
+
+
+def _runs_on(host: str) -> bool:
+    return host in API_HOSTS or host.endswith(SIBLING_DOMAINS)
 
 
 def _assign(step: Assign, bindings: Bindings) -> None:

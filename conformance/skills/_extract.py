@@ -18,7 +18,7 @@ from ._curl import parse_curl
 from ._document import Document
 from ._model import Call, Finding, Rule, Severity, Unchecked
 from ._prose import calls_in_line, document_headers, links_in_line
-from ._shell import ShellLine, logical_lines, marker_index, split_line
+from ._shell import KEYWORDS, ShellLine, logical_lines, marker_index, split_line
 
 __all__ = ["MAX_STEPS", "Assign", "Extraction", "extract"]
 
@@ -101,7 +101,7 @@ def extract(document: Document) -> Extraction:
         index += 1
         _code_block(info, block, out)
     for call in out.steps:
-        if isinstance(call, Call) and not call.literal:
+        if isinstance(call, Call):  # the run adds them to prose calls only (curl is literal)
             call.assumed_headers = list(out.every_request)
     return out
 
@@ -150,8 +150,10 @@ def _shell_line(shell: ShellLine, out: Extraction, *, labelled: bool) -> None:
             )
     for command in shell.commands:
         words = command.words
-        if words and words[0] == "export":
-            words = words[1:]
+        while words and words[0] in KEYWORDS:
+            words = [] if words[0] in ("for", "case") else words[1:]
+        if words and words[0] in ("export", "readonly", "local", "declare"):
+            words = [w for w in words[1:] if "=" in w]  # `export NAME` alone changes nothing
         assignments = []
         while words and (match := _ASSIGNMENT.fullmatch(words[0])):
             assignments.append(match)
@@ -161,6 +163,10 @@ def _shell_line(shell: ShellLine, out: Extraction, *, labelled: bool) -> None:
             marker = marker_index(value)
             if marker is not None and marker in subst_calls:
                 subst_calls[marker].assigns.setdefault(name, "")
+                continue
+            if marker is not None and slot_of(name) is not None:
+                # A value computed by a command that is not run (`$(echo $r | jq ...)`): the
+                # reader has it from the response; the run keeps carrying it.
                 continue
             out.steps.append(Assign(shell.line, name, value, generated))
         if not words:

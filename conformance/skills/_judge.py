@@ -13,7 +13,7 @@ from typing import Any
 from nemokit import contract, history
 
 from ._model import Call, Finding, Rule, Severity
-from ._run import API_HOSTS, WEB_HOSTS, Outcome, classify_path
+from ._run import API_HOSTS, SIBLING_DOMAINS, WEB_HOSTS, Outcome, classify_path
 
 __all__ = ["judge_call"]
 
@@ -47,12 +47,12 @@ _BODY_KEYS: dict[str, tuple[tuple[tuple[str, ...], ...], frozenset[str]]] = {
     ),
     "claim": ((("task_id",), ("session_id",)), frozenset({"task_id", "session_id"})),
 }
-_TOKEN_IN_TEXT = re.compile(r"(?:^|[?&])(?:token|access_token|api_key)=", re.I)
+_TOKEN_IN_TEXT = re.compile(r"(?:^|[?&])(?!claim_token=)\w*(?:token|api_key)=", re.I)
 
 
 def judge_call(call: Call, outcome: Outcome, target: str) -> list[Finding]:
     findings = _where(call, outcome)
-    if findings:
+    if findings and not outcome.host.endswith(SIBLING_DOMAINS):
         return findings
     findings += _token_in_url(call, outcome)
     deprecated = _deprecated(call, outcome, target)
@@ -163,15 +163,20 @@ def _headers(call: Call, outcome: Outcome) -> list[Finding]:
     missing = [h for h in _ATTRIBUTION if not present.get(h.lower(), "").strip()]
     if missing:
         fails = endpoint == "render"
+        # A command that leaves out what the document's own rule puts on every request is an
+        # inconsistency of the document (a reader may add them); without the rule, it is not.
+        ruled = all(h in call.assumed_headers for h in missing)
         findings.append(
             _f(
                 call,
-                Severity.ERROR if fails else Severity.WARNING,
+                Severity.ERROR if fails else Severity.NOTE if ruled else Severity.WARNING,
                 Rule.ATTRIBUTION,
                 f"{_what(outcome)} without {', '.join(missing)}"
                 + (
                     ": export answers 402"
                     if fails
+                    else " (the document's own rule puts them on every request)"
+                    if ruled
                     else " (the guide puts them on every request; export fails without them)"
                 ),
             )
@@ -241,7 +246,10 @@ def _answer(
 ) -> list[Finding]:
     if outcome.status is None and outcome.not_run:
         return [_f(call, Severity.NOTE, Rule.NOT_CHECKED, f"not run: {outcome.not_run}")]
-    if outcome.status in (404, 405) and not deprecated:
+    no_route = outcome.status == 405 or (
+        outcome.status == 404 and "no such endpoint" in (outcome.message or "")
+    )
+    if no_route and not deprecated:
         return [
             _f(
                 call,

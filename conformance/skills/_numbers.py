@@ -230,7 +230,8 @@ def _error_codes(lines: list[str], start: int) -> list[Finding]:
         text = lines[index].strip()[:_LINE_CAP]
         heads = list(_CODE_ENTRY.finditer(text))
         for position, match in enumerate(heads):
-            end = heads[position + 1].start() if position + 1 < len(heads) else None
+            later = [h for h in heads[position + 1 :] if h["code"] != match["code"]]
+            end = later[0].start() if later else None
             meaning = text[match.end() : end].split("|", 1)[0][:120]
             entries.append((index + 1, int(match["code"]), meaning.strip()))
     business = {code for _, code, _ in entries if code in _CONTRACT_CODES and code >= 1000}

@@ -24,7 +24,7 @@ _METHOD_URL = re.compile(
     r"[\s:]+`?(?P<url>" + _URL + ")"
 )
 _LINK = re.compile(
-    r"(?P<url>(?:https?://|\$\{?[A-Za-z_]\w*\}?)[^\s`'\"<>)\]]*/workspace/claim\?"
+    r"(?P<url>(?:https?://|\$\{?[A-Za-z_]\w*\}?)[^\s`'\"<>)\]]*/workspace/[^\s`'\"<>)\]?]*\?"
     r"(?:[^\s`'\")\]<>]|<[^>\s]{1,40}>)*)"
 )
 _HEADER_NAME = re.compile(r"\b(X-[A-Z][A-Za-z-]*[A-Za-z]|Authorization)\b")
@@ -95,7 +95,7 @@ def calls_in_line(number: int, text: str) -> list[Call]:
 
 
 def links_in_line(number: int, text: str) -> list[Call]:
-    """Browser links to the web app's claim page a reader is told to open."""
+    """Browser links into the web app's workspace (claim and task pages) a reader opens."""
     return [Call(number, "GET", _trim(m["url"]), "link", text=text) for m in _LINK.finditer(text)]
 
 

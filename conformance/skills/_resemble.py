@@ -3,7 +3,8 @@
 Each marker a document shows sets a lower bound (the version that introduced it) or an upper
 bound (the last version that documented a form it uses). A document with calls and no
 attribution headers anywhere is from before 1.5. The answer is the latest version within the
-bounds; when a copy mixes forms and the bounds cross, the lower bound (its newest marker) wins.
+bounds; when a copy mixes forms and the bounds cross, the upper bound (the oldest form it still
+uses) wins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = ["resemble"]
 
 _LOWER: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(re.escape(contract.PATH_CLAIM_TOKEN) + r"|claim_token|\bclm_"), "1.9"),
+    (re.compile(r"revocable|be revoked|Settings → API Tokens"), "1.7"),
     (re.compile(r"skill_name=|skill_version="), "1.5"),
     (re.compile(r"X-Skill-(?:Source|Version|Platform)", re.I), "1.5"),
     (re.compile(r"/workspace/claim\?token="), "1.4"),
@@ -36,4 +38,10 @@ def resemble(text: str, deprecated: list[history.DeprecatedForm], *, has_calls: 
         upper = min(upper, history.guide_index(form.until))
     if has_calls and not re.search(r"X-Skill-(?:Source|Version|Platform)", text, re.I):
         upper = min(upper, history.guide_index("1.4"))
-    return order[upper] if lower <= upper else order[lower]
+    if re.search(r"git remote|remote get-url", text, re.I):
+        upper = min(upper, history.guide_index("1.5"))  # 1.7 stopped reading git remotes
+    if re.search(r"[?&]\w*token=", text):  # a link with the API token: before the claim token
+        upper = min(upper, history.guide_index("1.7"))
+    # Within the bounds the latest version; a copy that mixes forms (the bounds cross): the
+    # oldest form it still uses says more than a newer word.
+    return order[upper]

@@ -22,18 +22,29 @@ from typing import Any
 import httpx
 
 from mockserver import MockConfig, MockServer, StreamingTransport, tiny_mp4
-from nemokit import contract
+from nemokit import contract, history
 from nemokit._clock import VirtualClock
 
 from ._bind import Bindings
 from ._model import Call
 
-__all__ = ["API_HOSTS", "MAX_CALLS", "Outcome", "Runner", "classify_path"]
+__all__ = [
+    "API_HOSTS",
+    "MAX_CALLS",
+    "SIBLING_DOMAINS",
+    "WEB_HOSTS",
+    "Outcome",
+    "Runner",
+    "classify_path",
+]
 
 #: The hosts that stand for the API (the mock answers for them).
 API_HOSTS = frozenset(
     {httpx.URL(contract.DEFAULT_API_URL).host, "127.0.0.1", "localhost", "mock.test"}
 )
+#: Hosts of the same service that are not the API's address (a development API, say): judged
+#: as the wrong host, but still run against the mock so the rest of the call is judged too.
+SIBLING_DOMAINS = (".nemovideo.ai", ".nemovideo.com")
 WEB_HOSTS = frozenset({httpx.URL(contract.DEFAULT_WEB_URL).host, "www.nemovideo.com"})
 #: Calls run per document; the rest are judged without a response.
 MAX_CALLS = 200
@@ -268,7 +279,10 @@ class Runner:
     def _request(self, call: Call, outcome: Outcome) -> httpx.Request:
         target = outcome.path + (f"?{outcome.query}" if outcome.query else "")
         headers = dict(outcome.headers)
-        if call.form or (call.source != "curl" and classify_path("POST", outcome.path) == "upload"):
+        upload = classify_path("POST", outcome.path) == "upload" or bool(
+            history.UPLOAD_BY_USER.fullmatch(outcome.path)
+        )
+        if call.form or (call.source != "curl" and upload):
             files, data = self._form(call)
             return self.http.build_request(
                 outcome.method, target, headers=headers, files=files, data=data
@@ -289,7 +303,9 @@ class Runner:
         data: dict[str, str] = {}
         for part in call.form:
             if part.filename is not None:
-                name = posixpath.basename(self.bindings.expand(part.filename)) or "clip.mp4"
+                name = posixpath.basename(self.bindings.expand(part.filename)) or "clip"
+                if "." not in name:
+                    name += ".mp4"  # a placeholder path ("/path/to/file"): a reader's video
                 files.append((part.name, (name, tiny_mp4(), "application/octet-stream")))
             else:
                 data[part.name] = self.bindings.expand(part.value)

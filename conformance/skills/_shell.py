@@ -18,13 +18,43 @@ from dataclasses import dataclass, field
 
 from ._model import Finding, Rule, Severity
 
-__all__ = ["Command", "ShellLine", "logical_lines", "split_line", "substitution_marker"]
+__all__ = [
+    "KEYWORDS",
+    "Command",
+    "ShellLine",
+    "logical_lines",
+    "open_quote",
+    "split_line",
+    "substitution_marker",
+]
 
 _OPERATORS = frozenset({";", "&&", "||", "|", "&", ";;"})
 _REDIRECTS = frozenset({">", ">>", "<", "<<", "&>", ">&", "2>", "<<<"})
 _MARKER = "__nemokit_subst_{}__"
 _MARKER_RE = re.compile(r"__nemokit_subst_(\d+)__")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)")
+#: A quoted string spans at most this many lines before it counts as unbalanced.
+_MAX_QUOTED_LINES = 200
+#: Shell words that only shape control flow: skipped before a command, ignored alone.
+KEYWORDS = frozenset(
+    {
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "do",
+        "done",
+        "while",
+        "until",
+        "!",
+        "for",
+        "case",
+        "esac",
+        "{",
+        "}",
+    }
+)
 #: A line longer than this is not a command a person wrote; it is reported, not tokenised.
 MAX_LINE = 16 * 1024
 
@@ -59,17 +89,21 @@ class ShellLine:
 
 
 def logical_lines(numbered: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Join backslash continuations; drop blank lines, comments and ``$ `` prompts."""
+    """Join what a shell joins: backslash continuations, and lines inside an open quote (a JSON
+    body over several lines); drop blank lines, comments and ``$ `` prompts."""
     joined: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
+    pending: tuple[int, str, str] | None = None  # first line, text so far, separator
     for number, raw in numbered:
         text = raw.rstrip()
         if pending is not None:
-            start, before = pending
-            text, number = before + " " + text.lstrip(), start
+            start, before, separator = pending
+            text, number = before + separator + (text.lstrip() if separator == " " else text), start
             pending = None
         if text.endswith("\\") and not text.endswith("\\\\"):
-            pending = (number, text[:-1].rstrip())
+            pending = (number, text[:-1].rstrip(), " ")
+            continue
+        if open_quote(text) and text.count("\n") < _MAX_QUOTED_LINES:
+            pending = (number, text, "\n")
             continue
         stripped = text.strip()
         if stripped.startswith("$ "):
@@ -77,8 +111,29 @@ def logical_lines(numbered: list[tuple[int, str]]) -> list[tuple[int, str]]:
         if stripped and not stripped.startswith("#"):
             joined.append((number, stripped))
     if pending is not None and pending[1].strip():
-        joined.append(pending)
+        joined.append((pending[0], pending[1].strip()))
     return joined
+
+
+def open_quote(text: str) -> str:
+    """The quote character left open at the end of ``text`` ("" when none is)."""
+    quote = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote == "'":
+            if char == "'":
+                quote = ""
+        elif char == "\\":
+            index += 1
+        elif char == quote:
+            quote = ""
+        elif char in "'\"" and not quote:
+            quote = char
+        elif char == "#" and not quote and (index == 0 or text[index - 1] in " \t"):
+            break  # a comment: quotes in it do not count
+        index += 1
+    return quote
 
 
 def split_line(number: int, text: str) -> ShellLine:

@@ -152,7 +152,9 @@ def _gui(line: int, rows: list[tuple[int, list[str]]]) -> list[Finding]:
         for name, says, does, expected in _GUI:
             if says.search(cells[0]) and name not in seen:
                 seen.add(name)
-                if not does.search(" ".join(cells[1:])):
+                action = " ".join(cells[1:])
+                # "Execute §3.5": a reference to the document's own section, not checkable here
+                if not does.search(action) and "§" not in action:
                     findings.append(
                         Finding(
                             number,

@@ -34,6 +34,11 @@ CASES: dict[str, tuple[str, tuple[int, str, str]]] = {
                                f"{ATTR}"), (6, "warning", "deprecated-form")),
     "attribution missing": (bash(f"curl -s {CREDITS} {AUTH}"),
                             (6, "warning", "attribution-headers")),
+    "attribution missing where the document's own rule asks for it": (
+        "Every request carries X-Skill-Source, X-Skill-Version and X-Skill-Platform.\n"
+        + bash(f"curl -s {CREDITS} {AUTH}"),
+        (7, "note", "attribution-headers"),
+    ),
     "attribution missing on export": (
         bash(f"curl -s -X POST \"$API/api/render/proxy/lambda\" {AUTH} "
              "-d '{\"id\":\"render_7\",\"sessionId\":\"<sid>\",\"draft\":<json>}'"),
