@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Scope
 
-from nemokit import contract, history
+from nemokit import history
 
 from ._errors import ApiError
 from ._journal import JournalEntry
@@ -88,24 +88,14 @@ def _legacy_path(
     guide: str, method: str, path: str, headers: list[tuple[bytes, bytes]], state: MockState
 ) -> str | None:
     """The current path for a documented earlier path this mock serves, else ``None``."""
-    for form in history.deprecated_forms_of(method, path):
-        if not _serves(guide, form):
-            continue
-        if form is history.USER_ID_UPLOAD:
-            match = history.UPLOAD_BY_USER.fullmatch(path)
-            assert match is not None
-            if _own(match["user"], headers, state):
-                return contract.PATH_UPLOAD.format(sid=match["sid"])
-        elif form is history.USER_ID_STATE:
-            match = history.STATE_BY_USER.fullmatch(path)
-            assert match is not None
-            if _own(match["user"], headers, state):
-                return contract.PATH_STATE.format(sid=match["sid"])
-        elif form is history.RENDER_DRAFT:
-            return contract.PATH_RENDER
-        elif form is history.RENDER_DRAFT_POLL:
-            return contract.PATH_RENDER_STATUS.format(id=path.rsplit("/", 1)[1])
-    return None
+    current = history.current_path_of(method, path)
+    forms = history.deprecated_forms_of(method, path)
+    if current is None or not forms or not _serves(guide, forms[0]):
+        return None
+    named = history.UPLOAD_BY_USER.fullmatch(path) or history.STATE_BY_USER.fullmatch(path)
+    if named is not None and not _own(named["user"], headers, state):
+        return None  # another user's id: not a path this mock serves
+    return current
 
 
 def _token_of(headers: list[tuple[bytes, bytes]]) -> str:

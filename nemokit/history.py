@@ -41,6 +41,7 @@ __all__ = [
     "DeprecatedForm",
     "ForeignForm",
     "GuideVersion",
+    "current_path_of",
     "deprecated_forms_of",
     "foreign_form_of",
     "guide_index",
@@ -225,6 +226,28 @@ def deprecated_forms_of(
     if "x-api-key" in lowered and "authorization" not in lowered:
         found.append(API_KEY_HEADERS)
     return found
+
+
+def current_path_of(method: str, path: str) -> str | None:
+    """The current path for a documented earlier path (``None`` if ``path`` is not one).
+
+    The user-id paths map to their ``me`` paths whatever user id they name; whether that is the
+    caller's own id is for a server to decide.
+    """
+    method = method.upper()
+    if method == "POST" and (upload := UPLOAD_BY_USER.fullmatch(path)) and upload["user"] != "me":
+        return contract.PATH_UPLOAD.format(sid=upload["sid"])
+    if method == "GET" and (state := STATE_BY_USER.fullmatch(path)) and state["user"] != "me":
+        return contract.PATH_STATE.format(sid=state["sid"])
+    if method == "POST" and path == RENDER_DRAFT_PATH:
+        return contract.PATH_RENDER
+    if (
+        method == "GET"
+        and (poll := RENDER_POLL_BY_ID.fullmatch(path))
+        and poll["id"] not in _NOT_IDS
+    ):
+        return contract.PATH_RENDER_STATUS.format(id=poll["id"])
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,8 @@ _TOKEN_IN_TEXT = re.compile(r"(?:^|[?&])(?!claim_token=)\w*(?:token|api_key)=", 
 
 def judge_call(call: Call, outcome: Outcome, target: str) -> list[Finding]:
     findings = _where(call, outcome)
-    if findings and not outcome.host.endswith(SIBLING_DOMAINS):
+    sibling = outcome.host.endswith(SIBLING_DOMAINS)  # a dev API, say: the call is still judged
+    if findings and not (sibling and all(f.rule is Rule.UNKNOWN_HOST for f in findings)):
         return findings
     findings += _token_in_url(call, outcome)
     deprecated = _deprecated(call, outcome, target)
@@ -133,9 +134,15 @@ def _deprecated(call: Call, outcome: Outcome, target: str) -> list[Finding]:
     ]
 
 
+def _endpoint(outcome: Outcome) -> str | None:
+    """The contract endpoint a call is, reading a documented earlier path as its current one."""
+    path = history.current_path_of(outcome.method, outcome.path) or outcome.path
+    return classify_path(outcome.method, path)
+
+
 def _headers(call: Call, outcome: Outcome) -> list[Finding]:
     findings: list[Finding] = []
-    endpoint = classify_path(outcome.method, outcome.path)
+    endpoint = _endpoint(outcome)
     present = {k.lower(): v for k, v in outcome.headers.items()}
     if endpoint == "anonymous_token":
         client_id = present.get(contract.HEADER_CLIENT_ID.lower())
@@ -185,7 +192,7 @@ def _headers(call: Call, outcome: Outcome) -> list[Finding]:
 
 
 def _body(call: Call, outcome: Outcome) -> list[Finding]:
-    endpoint = classify_path(outcome.method, outcome.path)
+    endpoint = _endpoint(outcome)
     if outcome.synthesized_body or endpoint not in _BODY_KEYS:
         return []
     if call.body is None:
