@@ -45,10 +45,20 @@ SLOT_OF: dict[str, str] = {
 _SHELL_VAR = re.compile(
     r"\$\{(?P<braced>[A-Za-z_]\w*)(?::?-(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)"
 )
-_ANGLE = re.compile(r"<(?P<name>[A-Za-z_][\w\- ]{0,40})>")
+_ANGLE = re.compile(r"<(?P<name>[^<>\s/=\"'][^<>\"'=]{0,40})>")
+#: A placeholder written as a phrase ("<the draft from the state>", "<从state获取的draft对象>")
+#: names its slot by one of these words.
+_KEYWORDS = (
+    ("draft", "draft"),
+    ("session", "sid"),
+    ("task", "task_id"),
+    ("user", "user_id"),
+    ("claim", "claim_token"),
+    ("token", "token"),
+    ("timestamp", "ts"),
+    ("uuid", "client_id"),
+)
 _BRACE = re.compile(r"(?<![{\w$])\{(?P<name>[A-Za-z_]\w{0,40})\}(?!\})")
-#: Slots bound to the API or web base URL end with a path: no trailing slash.
-_BASES = frozenset({"api", "web"})
 
 
 def slot_of(name: str) -> str | None:
@@ -111,6 +121,10 @@ class Bindings:
 
         def placeholder(match: re.Match[str]) -> str:
             value = self.value_of(match["name"])
+            if value is None:
+                name = match["name"].lower()
+                slot = next((slot for word, slot in _KEYWORDS if word in name), None)
+                value = self.values.get(slot) if slot else None
             return value if value is not None else match.group(0)
 
         text = _SHELL_VAR.sub(shell, text)

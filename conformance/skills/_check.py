@@ -14,7 +14,7 @@ from ._judge import judge_call
 from ._model import Call, CheckedCall, Finding, Report, Rule, Severity
 from ._numbers import judge_numbers
 from ._resemble import resemble
-from ._run import API_HOSTS, SIBLING_DOMAINS, Runner
+from ._run import API_HOSTS, SIBLING_DOMAINS, Runner, classify_path
 from ._tables import judge_tables
 
 __all__ = ["check_document", "check_path", "check_text"]
@@ -46,6 +46,7 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
     bindings = Bindings.initial(document.skill_name or contract.DEFAULT_SKILL_SOURCE, version)
     calls: list[CheckedCall] = []
     used: list[history.DeprecatedForm] = []
+    made_render = False  # whether one of the document's own exports was accepted
     with Runner(bindings) as runner:
         runner.bootstrap()
         for step in extraction.steps:
@@ -56,6 +57,11 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
             if not outcome.not_run and step.source != "link" and _runs_on(outcome.host):
                 runner.send(step, outcome)
             judged = judge_call(step, outcome, guide)
+            follows = _render_step(outcome.method, outcome.path)
+            if follows == "submit" and outcome.status is not None and not outcome.message:
+                made_render = True
+            elif follows == "follow-up" and not made_render:
+                judged = [_needs_render(f) for f in judged]
             judged += _version_header(step, outcome.headers, document.version)
             used += history.deprecated_forms_of(
                 outcome.method, outcome.path, outcome.query, outcome.headers, outcome.body
@@ -81,6 +87,29 @@ def check_document(document: Document, *, guide: str = history.CURRENT_GUIDE) ->
     text = "\n".join(document.lines)
     resembles = resemble(text, used, has_calls=bool(calls))
     return Report(document.name, resembles, guide, _ordered(findings), calls)
+
+
+def _render_step(method: str, path: str) -> str | None:
+    """``submit`` for an export, ``follow-up`` for a poll, cancel or download of one."""
+    current = history.current_path_of(method, path) or path
+    endpoint = classify_path(method, current)
+    if endpoint == "render":
+        return "submit"
+    if endpoint in ("render_status", "render_cancel", "download"):
+        return "follow-up"
+    return None
+
+
+def _needs_render(finding: Finding) -> Finding:
+    """A poll of a render the document never made fails for that reason, not its own."""
+    if finding.rule is not Rule.CALL_FAILS:
+        return finding
+    return Finding(
+        finding.line,
+        Severity.NOTE,
+        Rule.CALL_FAILS,
+        "not judged on its own: it needs a render, and no export call of the document succeeded",
+    )
 
 
 def _runs_on(host: str) -> bool:
