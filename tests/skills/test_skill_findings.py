@@ -80,6 +80,14 @@ CASES: dict[str, tuple[str, tuple[int, str, str]]] = {
              "-F files=@/tmp/tool.exe"),
         (6, "error", "call-fails"),
     ),
+    "a poll of a render the document never made": (
+        bash(
+            f"curl -s -X POST \"$API/api/render/proxy/lambda\" {AUTH} "
+            "-d '{\"id\":\"render_7\",\"sessionId\":\"<sid>\",\"draft\":<json>}'",
+            f'curl -s "$API/api/render/proxy/lambda/render_7" {AUTH} {ATTR}',
+        ),
+        (7, "note", "call-fails"),
+    ),
     "poll interval": ("Poll the render status every 10 s.\n", (5, "warning", "number")),
     "poll count": ("Poll the render at most 30 times.\n", (5, "warning", "number")),
     "turn timeout": ("Stream the SSE reply with a timeout of 10 min.\n", (5, "warning", "number")),
@@ -136,6 +144,13 @@ def test_each_finding_kind_is_found_at_its_line(name: str) -> None:
     body, expected = CASES[name]
     report = check_text(FRONT + body, name)
     assert expected in found(report), report.findings
+
+
+def test_a_phrase_placeholder_is_bound_by_its_word() -> None:
+    body = bash(f'curl -s "$API/api/state/nemo_agent/me/<the session id>/latest" {AUTH} {ATTR}')
+    report = check_text(FRONT + body)
+    assert report.findings == []
+    assert report.calls[0].status == 200
 
 
 def test_front_matter_that_never_closes_is_a_finding_not_a_failure() -> None:
