@@ -25,7 +25,8 @@ def test_the_example_report_is_what_the_checker_says(
 ) -> None:
     document = re.fullmatch(r"````markdown\n(.*)````\n", _section("example document"), re.S)
     report = re.fullmatch(r"```text\n(.*)```\n", _section("example report"), re.S)
-    assert document and report
+    assert document
+    assert report
     (tmp_path / "SKILL.md").write_text(document.group(1), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert render_text(check_path(Path("SKILL.md"))) + "\n" == report.group(1)
