@@ -124,9 +124,15 @@ def _token_in_url(call: Call, outcome: Outcome) -> list[Finding]:
 
 
 def _deprecated(call: Call, outcome: Outcome, target: str) -> list[Finding]:
-    forms = history.deprecated_forms_of(
-        outcome.method, outcome.path, outcome.query, outcome.headers, outcome.body
-    )
+    """The forms the mock's journal flagged; for a call that was not run (a link, a call past
+    the limit), the forms the same history recognises in what would have been sent."""
+    if outcome.deprecated:
+        flagged = outcome.deprecated.split(" | ")
+        forms = [form for form in history.DEPRECATED_FORMS if form.flag in flagged]
+    else:
+        forms = history.deprecated_forms_of(
+            outcome.method, outcome.path, outcome.query, outcome.headers, outcome.body
+        )
     return [
         _f(call, Severity.WARNING, Rule.DEPRECATED, form.flag)
         for form in forms

@@ -194,3 +194,20 @@ def test_a_document_from_before_1_0_resembles_0x_and_is_clean_when_judged_as_0x(
 def test_a_document_with_the_token_link_and_no_attribution_resembles_1_4() -> None:
     text = FRONT + bash(f"curl -s {CREDITS} {AUTH}") + "Open $WEB/workspace/claim?token=$TOKEN\n"
     assert check_text(text).guide == "1.4"
+
+
+def test_a_deprecated_call_is_answered_by_the_mock_and_flagged_in_its_journal() -> None:
+    from conformance.skills._bind import Bindings
+    from conformance.skills._model import Call
+    from conformance.skills._run import Runner
+    from nemokit import history
+
+    call = Call(1, "GET", "$API/api/state/nemo_agent/$USER_ID/$SID/latest", "curl")
+    call.headers = [("Authorization", "Bearer $TOKEN")]
+    with Runner(Bindings.initial("t", "1.0.0")) as runner:
+        runner.bootstrap()
+        outcome = runner.bind(call)
+        runner.send(call, outcome)
+    assert outcome.status == 200
+    assert outcome.message is None
+    assert outcome.deprecated == history.USER_ID_STATE.flag
