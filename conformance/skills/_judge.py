@@ -71,7 +71,8 @@ def _f(call: Call, severity: Severity, rule: Rule, message: str) -> Finding:
 
 
 def _what(outcome: Outcome) -> str:
-    return f"{outcome.method} {outcome.path}"
+    """The call as the document writes it (``POST /api/upload-video/nemo_agent/$UID/$SID``)."""
+    return f"{outcome.method} {outcome.written or outcome.path}"
 
 
 def _where(call: Call, outcome: Outcome) -> list[Finding]:

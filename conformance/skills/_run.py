@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,14 @@ class Outcome:
     not_run: str | None = None
     #: The journal's flag for the request (the documented earlier forms it used).
     deprecated: str | None = None
+    #: The path as the document writes it (variables unbound), for messages.
+    written: str = ""
+
+
+def written_path(url: str) -> str:
+    """``url`` as the document writes it, without its base (``$API``, a host) and query."""
+    path = re.sub(r"^(?:https?://[^/\s]+|\$\{[^}]*\}|\$\w+)", "", url).split("?", 1)[0]
+    return path or "/"
 
 
 def classify_path(method: str, path: str) -> str | None:
@@ -193,7 +202,7 @@ class Runner:
         headers = {name: expand(value, generated) for name, value in call.headers}
         if not call.literal:
             self._assume_headers(call, headers, path)
-        outcome = Outcome(call.method, host, path, query, headers)
+        outcome = Outcome(call.method, host, path, query, headers, written=written_path(call.url))
         if call.body is not None:
             outcome.body_text = expand(call.body, generated)
             try:
