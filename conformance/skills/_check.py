@@ -19,6 +19,8 @@ from ._tables import judge_tables
 
 __all__ = ["check_document", "check_path", "check_text"]
 
+#: The X-Skill-Platform values the contract names (besides the value of $SKILL_SOURCE).
+_PLATFORMS = frozenset({"clawhub", "cursor", "unknown"})
 #: Notes of one kind beyond this many are summed up in one.
 _MAX_NOTES_PER_RULE = 50
 
@@ -126,21 +128,43 @@ def _assign(step: Assign, bindings: Bindings) -> None:
 
 
 def _version_header(call: Call, headers: dict[str, str], version: str | None) -> list[Finding]:
-    """The attribution version a curl call states must be the front matter's."""
+    """What a curl call writes literally in its attribution headers: the version must be the
+    front matter's, the platform one the contract names (or ``$SKILL_SOURCE``)."""
+    if not call.literal:
+        return []
+    findings = []
     stated = call.header(contract.HEADER_SKILL_VERSION)
-    if not call.literal or version is None or stated is None or "$" in stated or "<" in stated:
-        return []
-    if stated.strip() == version:
-        return []
-    return [
-        Finding(
-            call.line,
-            Severity.WARNING,
-            Rule.ATTRIBUTION,
-            f"{contract.HEADER_SKILL_VERSION}: {stated} differs from the front matter's version "
-            f"{version}",
+    if (
+        version is not None
+        and stated is not None
+        and not _variable(stated)
+        and stated.strip() != version
+    ):
+        findings.append(
+            Finding(
+                call.line,
+                Severity.WARNING,
+                Rule.ATTRIBUTION,
+                f"{contract.HEADER_SKILL_VERSION}: {stated} differs from the front matter's "
+                f"version {version}",
+            )
         )
-    ]
+    platform = call.header(contract.HEADER_SKILL_PLATFORM)
+    if platform is not None and not _variable(platform) and platform.strip() not in _PLATFORMS:
+        findings.append(
+            Finding(
+                call.line,
+                Severity.WARNING,
+                Rule.ATTRIBUTION,
+                f"{contract.HEADER_SKILL_PLATFORM}: {platform} is not clawhub, cursor or unknown "
+                "(nor $SKILL_SOURCE)",
+            )
+        )
+    return findings
+
+
+def _variable(value: str) -> bool:
+    return "$" in value or "<" in value or "{" in value
 
 
 def _first_line(document: Document, name: str) -> int:

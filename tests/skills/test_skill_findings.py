@@ -49,6 +49,11 @@ CASES: dict[str, tuple[str, tuple[int, str, str]]] = {
              '-H "X-Skill-Platform: unknown"'),
         (6, "warning", "attribution-headers"),
     ),
+    "a platform the contract does not name": (
+        bash(f'curl -s {CREDITS} {AUTH} -H "X-Skill-Source: t" -H "X-Skill-Version: 1.0.0" '
+             '-H "X-Skill-Platform: github"'),
+        (6, "warning", "attribution-headers"),
+    ),
     "client id missing": (bash(f'curl -s -X POST "$API/api/auth/anonymous-token" {ATTR}'),
                           (6, "error", "client-id")),
     "client id too long": (
