@@ -12,6 +12,8 @@ The code lives in three subpackages, each importing only the ones below it:
 :mod:`conformance.suite` (rules, judging, backends) over :mod:`conformance.drivers` (the protocol
 a client under test implements, nemokit's adapter, the driver protocol, the live mock) over
 :mod:`conformance.cassettes` (record/replay). ``plugin`` and ``pytest_suite`` sit on top.
+:mod:`conformance.skills` (the skill checker, ``nemokit skill check``: agent skill documents
+judged against the contract and its history) stands beside the suite and uses only the mock.
 
 Names are imported on first use, so that the pytest plugin (``conformance.plugin``), which pytest
 loads in every run, costs next to nothing until a test asks for it.

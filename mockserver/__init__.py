@@ -12,7 +12,8 @@ Its layers, each importing only those below it (``tests/test_layers_mockserver.p
 - the ground modules every layer may use: ``_config`` (``MockConfig``), ``_media`` (a tiny
   MP4, sniffing uploads) and ``_envelopes`` (``ApiError``, the success envelope's bytes).
 
-Of nemokit the mock imports only the contract's data (``nemokit.contract``) and the clock seam
+Of nemokit the mock imports only the contract's data (``nemokit.contract``), its history
+(``nemokit.history``: the earlier forms it can answer and flags) and the clock seam
 (``nemokit._clock``), so that the mock and a client can share one virtual clock.
 """
 

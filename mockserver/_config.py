@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from nemokit import contract
+from nemokit import contract, history
 
 __all__ = ["SSE_FRAMINGS", "MockConfig"]
 
@@ -65,6 +65,11 @@ class MockConfig:
     #: call/result progress every 4 minutes, and heartbeats) before its script plays: a long
     #: turn that is never stalled, for the client's 15-minute limit.
     slow_turn_seconds: float = 0.0
+    #: Which guide the mock serves: the current one (default: the current contract only), a
+    #: version (the current contract plus the forms that version documented), or ``any`` (every
+    #: documented earlier form too). Requests in an earlier form are flagged in the journal
+    #: whatever this says (see ``mockserver._legacy``).
+    guide: str = "1.9"
     #: Extra fields a test may use; ignored by the mock.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -83,6 +88,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "render_status_shape": ("both", "nested", "flat"),
     "upload_list": ("files", "uploaded_files"),
     "sse_framing": SSE_FRAMINGS,
+    "guide": ("any", *(g.version for g in history.GUIDE_VERSIONS)),
 }
 _BOOLS = ("partial_text", "admin")
 

@@ -7,7 +7,8 @@ functions and under ``TYPE_CHECKING``. The order is the one ``mockserver/__init_
     openapi -> nothing of the mock
 
 ``mockserver/__init__.py`` is the facade and may import every layer. Of nemokit the mock may use
-``nemokit.contract`` (the contract's data, as DESIGN says) and one seam more, ``nemokit._clock``:
+``nemokit.contract`` and ``nemokit.history`` (the contract's data and its history, as DESIGN
+says) and one seam more, ``nemokit._clock``:
 the ``Clock`` protocol and ``VirtualClock``, so that the mock and a client in the same test share
 one virtual clock (``MockServer(clock=...)``, ``play_turn(clock=...)``). It never imports
 ``conformance``.
@@ -35,6 +36,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 NEMOKIT_SEAMS = {
     "nemokit.contract": "the contract's data: paths, codes, limits, field names",
     "nemokit._clock": "the Clock protocol and VirtualClock, shared with a client under test",
+    "nemokit.history": "the contract's history as data: the earlier forms the mock can answer "
+    "and flags in its journal",
 }
 
 

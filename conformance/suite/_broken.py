@@ -38,6 +38,7 @@ from ._model import Fault, Scenario, ServerVariant
 __all__ = [
     "BROKEN_CLIENTS",
     "BROKEN_SCENARIOS",
+    "RULE_CURRENT_FORMS",
     "RULE_GUI",
     "RULE_INTENT",
     "RULE_ROUTING",
@@ -50,6 +51,7 @@ RULE_GUI = "T1"
 RULE_ROUTING = "T2"
 RULE_INTENT = "T3"
 RULE_SECRET = "X1"
+RULE_CURRENT_FORMS = "H5"
 
 Factory = Callable[[httpx.BaseTransport, Clock, dict[str, str], pathlib.Path], ClientAdapter]
 Hook = Callable[[httpx.Request, httpx.Response], httpx.Response]
@@ -129,6 +131,28 @@ def _on_status(
         return _Wrap(inner, back=back)
 
     return wrap
+
+
+def _user_id_in_paths(inner: httpx.BaseTransport, _: Clock) -> httpx.BaseTransport:
+    """Writes the account's user id where the current guide writes ``me`` (guide 0.x)."""
+    user_id = ""
+
+    def back(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        nonlocal user_id
+        if request.url.path == contract.PATH_ANONYMOUS_TOKEN:
+            response.read()
+            data = response.json().get("data") or {}
+            user_id = str(data.get("user_id") or user_id)
+        return response
+
+    def out(request: httpx.Request) -> httpx.Request:
+        path = request.url.path
+        if user_id and "/nemo_agent/me/" in path:
+            old = path.replace("/nemo_agent/me/", f"/nemo_agent/{user_id}/")
+            request.url = request.url.copy_with(path=old)
+        return request
+
+    return _Wrap(inner, out=out, back=back)
 
 
 def _new_client_id_on_reauth(inner: httpx.BaseTransport, _: Clock) -> httpx.BaseTransport:
@@ -427,6 +451,7 @@ def _cls(cls: type[NemokitAdapter]) -> Factory:
 BROKEN_CLIENTS: dict[str, tuple[Factory, str]] = {
     "missing_attribution_header": (_adapter_over(_no_attribution), "H2"),
     "no_authorization": (_adapter_over(_no_authorization), "H1"),
+    "user_id_in_paths": (_adapter_over(_user_id_in_paths), RULE_CURRENT_FORMS),
     "retries_429_twice": (_adapter_over(_on_status(429, contract.RATE_LIMIT_WAIT)), "R1"),
     "retries_429_too_early": (_adapter_over(_on_status(429, 0.0)), "R1"),
     "retries_402": (_adapter_over(_on_status(402, 0.0)), "R2"),
@@ -455,6 +480,7 @@ _QUIET = ServerVariant(silent_rate=0.0, noise_rate=0.0)
 BROKEN_SCENARIOS: dict[str, Scenario] = {
     "missing_attribution_header": Scenario(_QUIET, (Step("say", "credits"),)),
     "no_authorization": Scenario(_QUIET, (Step("say", "credits"),)),
+    "user_id_in_paths": Scenario(_QUIET, (Step("say", "status"),)),
     "retries_429_twice": Scenario(
         _QUIET, (Step("say", "credits"),), (Fault("credits", "status", status=429, times=2),)
     ),

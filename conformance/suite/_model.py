@@ -182,6 +182,8 @@ class Request:
     error: str | None = None
     #: The index of the user step during which it arrived (-1: before any step).
     step: int = -1
+    #: The mock journal's flag: the documented earlier form(s) the request used, if any.
+    deprecated: str | None = None
 
     @property
     def message(self) -> str | None:

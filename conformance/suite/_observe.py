@@ -97,6 +97,7 @@ def journal_requests(entries: list[JournalEntry], step_seq: list[int]) -> tuple[
                 code=entry.code,
                 fault=entry.fault,
                 error=entry.error,
+                deprecated=entry.deprecated,
                 step=step,
             )
         )

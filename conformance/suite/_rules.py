@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ._judging import Judge
 from ._model import Observation, Scenario, Violation
-from ._rules_http import h1, h2, h3, h4, r1, r2, r3, r4, r5, r6, r7, r8
+from ._rules_http import h1, h2, h3, h4, h5, r1, r2, r3, r4, r5, r6, r7, r8
 from ._rules_stream import s1, s2, s3, s4, s5, s6, s7, s8, s9, s10
 from ._rules_text import t1, t2, t3, x1
 from ._rules_turns import t4, t5
@@ -67,6 +67,13 @@ _TABLE: tuple[tuple[str, str, str, Judge], ...] = (
         h3,
     ),
     ("H4", "token never in a URL", "Never put the API token in a URL.", h4),
+    (
+        "H5",
+        "only current forms",
+        "Use the current guide's forms only: `me` in paths, /api/render/proxy/lambda, Bearer "
+        "alone, the claim-token link; the forms earlier guides documented are deprecated.",
+        h5,
+    ),
     (
         "R1",
         "429 retried once after the wait",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from nemokit import contract
+from nemokit import contract, history
 
 from ._judging import _EPS, _faults_of, _is_retry, _same_step_after, _step_shown, _v
 from ._model import Observation, Request, Scenario, Violation
@@ -53,6 +53,20 @@ def h2(_: Scenario, obs: Observation) -> list[Violation]:
                     "clawhub, cursor, unknown (nor $SKILL_SOURCE, which was unset)",
                 )
             )
+    return out
+
+
+def h5(_: Scenario, obs: Observation) -> list[Violation]:
+    """Judged from the journal's ``deprecated`` flag; where a backend keeps no such flag (a
+    cassette, a live API), from the same history the mock flags with."""
+    out = []
+    for r in obs.requests:
+        flag = r.deprecated
+        if flag is None:
+            forms = history.deprecated_forms_of(r.method, r.path, r.query, dict(r.headers), r.body)
+            flag = " | ".join(f.flag for f in forms) or None
+        if flag:
+            out.append(_v("H5", f"{r.describe()} uses a form the current guide dropped: {flag}"))
     return out
 
 

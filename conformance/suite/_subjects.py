@@ -169,6 +169,8 @@ SUBJECTS: Mapping[str, Subject] = {
     "H2": _requests(lambda r: r.kind is not None, Request.describe),
     "H3": _requests(lambda r: r.kind == "token", lambda r: f"{r.describe()}: a token call"),
     "H4": _token_flow,
+    # Every request the client makes is in some form: each one is judged current or not.
+    "H5": _requests(lambda r: r.kind is not None, Request.describe),
     "R1": _requests(lambda r: r.status == 429 and r.kind is not None, _answered),
     "R2": _requests(lambda r: r.status == 402 and r.kind is not None, _answered),
     "R3": _requests(

@@ -25,6 +25,7 @@ from .._config import MockConfig
 from ..state import BODY_TEXT_CAP, DroppedConnection, FaultRule, JournalEntry
 from ._errors import ApiError, error_body, error_response, is_render_path
 from ._hot import hot_body, hot_target, send_hot
+from ._legacy import adapt, flag
 from ._served import Served
 from ._watch import drain_small_body, finish_body, watch
 
@@ -61,6 +62,7 @@ class Instrument:
             headers=scope["headers"],  # copied as they are; decoded when the journal is read
             client=(scope.get("client") or (None,))[0],
         )
+        scope, legacy_response = adapt(self.server.config.guide, scope, self.server.state)
         scope["mock.entry"] = entry
         captured = bytearray()
 
@@ -74,12 +76,15 @@ class Instrument:
             if admin:  # switched off: look like any unknown path
                 error = not_found(scope["method"], path)
                 await self._respond(error, scope, tee, send, entry)
+            elif legacy_response is not None:
+                await legacy_response(scope, tee, watch(send, entry))
             else:
                 await self._safely(scope, tee, send, entry)
             if entry.body_kind == "none" and not captured:
                 await drain_small_body(scope, tee)
         finally:
             finish_body(entry, captured)
+            flag(entry)
             entry.completed = True
 
     async def _respond(

@@ -19,6 +19,7 @@ from nemokit import contract
 
 from .._media import tiny_mp4
 from ..state import RenderJob, new_render_job
+from ._draft_check import draft_problem
 from ._errors import ApiError, bad_request
 from ._requests_in import mock_of, read_object, require_account, take
 
@@ -47,6 +48,9 @@ async def submit_render(request: Request) -> Response:
     body = await read_object(request)
     render_id = _render_id(take(body, "id"))
     draft = take(body, "draft", kind=dict)
+    problem = draft_problem(draft)
+    if problem is not None:
+        raise bad_request(f"the draft does not match the Draft schema: {problem}")
     output = take(body, "output", kind=dict, required=False) or {"format": "mp4", "quality": "high"}
     server = mock_of(request)
     session = server.state.session_of(account, take(body, "sessionId", "session_id"))

@@ -45,6 +45,9 @@ class JournalEntry:
     fault: str | None = None
     error: str | None = None
     completed: bool = False
+    #: The documented earlier form(s) the request used: "<what>; documented until guide X;
+    #: now: <current form>" (several joined by " | "); ``None`` for a current request.
+    deprecated: str | None = None
     _decoded: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -78,6 +81,7 @@ class JournalEntry:
             "fault": self.fault,
             "error": self.error,
             "completed": self.completed,
+            "deprecated": self.deprecated,
         }
 
 

@@ -49,6 +49,9 @@ KIT = {
         "nemokit.cli._conformance_cmd:conformance_command",
         "Check an API (or the mock) against the contract.",
     ),
+    "skill": LazyEntry(
+        "nemokit.cli._skill_cmd:skill", "Check an agent skill document against the contract."
+    ),
 }
 CASSETTES = {
     "verify": LazyEntry(

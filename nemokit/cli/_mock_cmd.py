@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from nemokit import contract
+from nemokit import contract, history
 from nemokit._clock import ScaledClock
 
 __all__ = ["mock"]
@@ -119,6 +119,15 @@ def mock_config(**flags: Any) -> Any:
     help="Stream replies as partial text chunks before the final text.",
 )
 @click.option(
+    "--guide",
+    type=click.Choice(["any", *(g.version for g in history.GUIDE_VERSIONS)]),
+    default=history.CURRENT_GUIDE,
+    show_default=True,
+    help="Which guide to serve: the current one (its contract only), an earlier version (the "
+    "current contract plus the forms that version documented, e.g. 0.x user-id paths), or any "
+    "(every documented earlier form). Earlier forms are flagged in the journal either way.",
+)
+@click.option(
     "--no-admin",
     is_flag=True,
     help="Turn off the /__admin control API (look exactly like production).",
@@ -138,6 +147,7 @@ def mock(
     noise_rate: float,
     render_fail_rate: float,
     partial_text: bool,
+    guide: str,
     no_admin: bool,
 ) -> None:
     """Run the mock Nemo API locally (Ctrl-C stops it)."""
@@ -159,6 +169,7 @@ def mock(
         noise_rate=noise_rate,
         render_fail_rate=render_fail_rate,
         partial_text=partial_text,
+        guide=guide,
         admin=not no_admin,
     )
     _check_port(host, port)

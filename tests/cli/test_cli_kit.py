@@ -48,6 +48,7 @@ def test_help_lists_every_command_and_the_exit_codes() -> None:
         "record",
         "cassettes",
         "conformance",
+        "skill",
         "demo",
     ):
         assert f"\n  {name} " in done.stdout

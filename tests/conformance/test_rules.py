@@ -124,6 +124,19 @@ CASES: list[tuple[str, Scenario, Observation, Observation]] = [
         ),
     ),
     ("H4", S, obs(req(1, "credits")), obs(req(1, "credits", query=f"token={TOKEN}"))),
+    # H5 reads the journal's flag, and without one (a cassette) the history itself.
+    (
+        "H5",
+        S,
+        obs(req(1, "credits")),
+        obs(req(1, "credits", deprecated="X-API-Key + X-User-Id headers instead of Bearer; ...")),
+    ),
+    (
+        "H5",
+        S,
+        obs(req(1, "credits")),
+        obs(req(1, "credits", headers=(("X-API-Key", "k"), ("X-User-Id", "u")))),
+    ),
     (
         "R1",
         f429(45),
