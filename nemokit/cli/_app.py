@@ -43,16 +43,16 @@ Exit codes:
 
 KIT = {
     "record": LazyEntry(
-        "conformance._cli_record:record_command", "Record a session with an API into a cassette."
+        "nemokit.cli._record_cmd:record_command", "Record a session with an API into a cassette."
     ),
     "conformance": LazyEntry(
-        "conformance._cli_conformance:conformance_command",
+        "nemokit.cli._conformance_cmd:conformance_command",
         "Check an API (or the mock) against the contract.",
     ),
 }
 CASSETTES = {
     "verify": LazyEntry(
-        "conformance._cli_verify:verify_command", "Check cassettes: format, redaction, replay."
+        "nemokit.cli._verify_cmd:verify_command", "Check cassettes: format, redaction, replay."
     ),
 }
 
