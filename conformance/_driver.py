@@ -25,7 +25,6 @@ import logging
 import os
 import queue
 import shlex
-import socket
 import subprocess
 import threading
 import time
@@ -35,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from mockserver._app import MockServer
 from mockserver._config import MockConfig
@@ -385,23 +383,12 @@ class LiveMock:
     """
 
     def __init__(self, config: MockConfig | None = None, *, scale: float = 1000.0) -> None:
+        from .proxy._served import ServedApp
+
         self.clock = ScaledClock(scale)
         self.server = MockServer(config, self.clock)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        settings = uvicorn.Config(self.server.app, log_level="critical", lifespan="off")
-        self._uvicorn = uvicorn.Server(settings)
-        self._thread = threading.Thread(
-            target=self._uvicorn.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._uvicorn.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                self.close()
-                raise RuntimeError(f"the live mock did not start on {self.url}")
-            time.sleep(0.005)  # real time on purpose: waiting for a real server thread
+        self._served = ServedApp(self.server.app)
+        self.url = self._served.url
 
     def __repr__(self) -> str:
         return f"LiveMock(url={self.url!r}, clock={self.clock!r})"
@@ -414,10 +401,7 @@ class LiveMock:
 
     def close(self) -> None:
         """Stop serving (open streams are cut) and free the port."""
-        self._uvicorn.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(10)
-        self._sock.close()
+        self._served.close()
 
 
 # --- what a live backend cannot judge yet -----------------------------------------------------

@@ -45,6 +45,9 @@ KIT = {
     "record": LazyEntry(
         "conformance._cli_record:record_command", "Record a session with an API into a cassette."
     ),
+    "proxy": LazyEntry(
+        "nemokit.cli._proxy_cmd:proxy_command", "Record any client's traffic through a proxy."
+    ),
     "conformance": LazyEntry(
         "conformance._cli_conformance:conformance_command",
         "Check an API (or the mock) against the contract.",

@@ -1,0 +1,55 @@
+"""Any ASGI app served by uvicorn in a thread on a free ``127.0.0.1`` port (tests, benchmarks).
+
+:class:`~conformance._driver.LiveMock` serves the mock through it; tests serve the proxy and
+small misbehaving targets the same way.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+__all__ = ["ServedApp"]
+
+
+class ServedApp:
+    """``app`` under uvicorn in a daemon thread; ``url`` is its base URL. Close it when done."""
+
+    def __init__(self, app: Any, *, lifespan: str = "off", **settings: Any) -> None:
+        self.app = app
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="critical", lifespan=lifespan, **settings)
+        self._uvicorn = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._uvicorn.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._uvicorn.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                self.close()
+                raise RuntimeError(f"the server did not start on {self.url}")
+            time.sleep(0.005)  # real time on purpose: waiting for a real server thread
+
+    def __repr__(self) -> str:
+        return f"ServedApp(url={self.url!r})"
+
+    def __enter__(self) -> ServedApp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop serving (open streams are cut) and free the port."""
+        self._uvicorn.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(10)
+        self._sock.close()
