@@ -94,7 +94,8 @@ class ProxyApp:
     ``target`` is the base URL forwarded to (not needed to replay in ``none``, or ``once`` with an
     existing cassette); ``cassette`` the file recorded to or replayed from (``None``: forward
     only); ``upstream`` replaces the network transport to the target (tests); ``clock`` stamps
-    recordings and paces ``timing`` of replayed streams.
+    recordings and paces ``timing`` of replayed streams; ``preserve_host`` sends the client's
+    ``Host`` to the target instead of the target's own.
     """
 
     def __init__(
@@ -107,17 +108,23 @@ class ProxyApp:
         clock: Clock | None = None,
         timing: Timing = "recorded",
         max_body: int = DEFAULT_MAX_BODY,
+        preserve_host: bool = False,
     ) -> None:
         self.mode = RecordMode.parse(mode)
         self.target = target.rstrip("/") if target else None
         self.path = pathlib.Path(cassette) if cassette is not None else None
         self.max_body = max_body
-        self.stats = ProxyStats()
+        # As WireMock's --preserve-host-header: the target then builds absolute URLs (a render's
+        # outputUrl) on the proxy's address, so following them goes through the proxy too.
+        self._drop = (b"content-length",) if preserve_host else (b"host", b"content-length")
+        self._own = ProxyStats()  # what the router does not count: failures, plain forwards
+        self._unanswered = 0  # live sends that got no answer (the router counted them recorded)
         self.failures: list[dict[str, Any]] = []
         self._redactor = Redactor()
         real: httpx.AsyncBaseTransport | None = upstream
         if real is None and self.target is not None:
             real = httpx.AsyncHTTPTransport(limits=_limits())
+        self._real = real
         self.router: CassetteRouter | None = None
         if self.path is not None:
             self.router = build_router(
@@ -133,6 +140,15 @@ class ProxyApp:
 
     def __repr__(self) -> str:
         return f"ProxyApp(target={self.target!r}, cassette={self.path!s}, mode={self.mode.value})"
+
+    @property
+    def stats(self) -> ProxyStats:
+        """The counts so far (answers recorded and replayed as the replay router counted them)."""
+        own, router = self._own, self.router
+        if router is None:
+            return replace(own)
+        return replace(own, recorded=router.stats.recorded - self._unanswered,
+                       replayed=router.stats.replayed, missed=router.stats.misses)  # fmt: skip
 
     @property
     def records(self) -> bool:
@@ -158,7 +174,10 @@ class ProxyApp:
                 return
 
     async def aclose(self) -> None:
+        """Close the pool (the target's connections too, which a replay router holds)."""
         await self._client.aclose()
+        if self._real is not None:
+            await self._real.aclose()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
@@ -169,7 +188,7 @@ class ProxyApp:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         url = self._base + scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
-        headers = [*end_to_end(scope["headers"], drop=(b"host", b"content-length")), _VIA]
+        headers = [*end_to_end(scope["headers"], drop=self._drop), _VIA]
         try:
             request = httpx.Request(method, url + ("?" + query if query else ""),
                                     headers=headers, content=body)  # fmt: skip
@@ -181,16 +200,15 @@ class ProxyApp:
     async def _forward(
         self, request: httpx.Request, path: str, receive: Receive, send: Send
     ) -> None:
-        before = self._router_stats()
         try:
             response = await self._client.send(request, stream=True)
         except CassetteMiss as miss:
-            self.stats.missed += 1
             log.warning("%s", miss)
             await _envelope(send, path, 404, str(miss))
             return
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
-            self.stats.failed += 1
+            self._own.failed += 1
+            self._unanswered += self.router is not None
             detail = self._fail(request, "no answer", error)
             await _envelope(send, path, 502, f"the target gave no usable answer: {detail}")
             return
@@ -199,12 +217,12 @@ class ProxyApp:
         except ValueError:
             declared = 0
         if declared > self.max_body:
-            self.stats.failed += 1
+            self._own.failed += 1
             await response.aclose()
             detail = self._fail(request, "too big", f"{declared} bytes over {self.max_body}")
             await _envelope(send, path, 502, f"the target's answer is too big: {detail}")
             return
-        self._count(before)
+        self._own.forwarded += self.router is None
         await self._stream(request, response, receive, send)
 
     async def _stream(
@@ -239,7 +257,7 @@ class ProxyApp:
                 async for chunk in response.aiter_raw():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.HTTPError as error:
-            self.stats.failed += 1
+            self._own.failed += 1
             self._fail(request, "cut", error)
         try:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -249,18 +267,6 @@ class ProxyApp:
             )
 
     # --- bookkeeping ------------------------------------------------------------------------------
-
-    def _router_stats(self) -> tuple[int, int]:
-        if self.router is None:
-            return (0, 0)
-        return (self.router.stats.replayed, self.router.stats.recorded)
-
-    def _count(self, before: tuple[int, int]) -> None:
-        replayed, recorded = self._router_stats()
-        if self.router is None:
-            self.stats.forwarded += 1
-        self.stats.replayed += replayed - before[0]
-        self.stats.recorded += recorded - before[1]
 
     def _fail(self, request: httpx.Request, kind: str, error: object) -> str:
         """Note a failure (secrets replaced) for the log and the cassette; its description."""

@@ -17,12 +17,17 @@ __all__ = ["ServedApp"]
 
 
 class ServedApp:
-    """``app`` under uvicorn in a daemon thread; ``url`` is its base URL. Close it when done."""
+    """``app`` under uvicorn in a daemon thread; ``url`` is its base URL. Close it when done.
 
-    def __init__(self, app: Any, *, lifespan: str = "off", **settings: Any) -> None:
+    ``port`` 0 takes a free one; a given port lets a replaying proxy take the place of the
+    recording one, whose address the recorded URLs hold.
+    """
+
+    def __init__(self, app: Any, *, port: int = 0, lifespan: str = "off", **settings: Any) -> None:
         self.app = app
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port just freed
+        self._sock.bind(("127.0.0.1", port))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_level="critical", lifespan=lifespan, **settings)

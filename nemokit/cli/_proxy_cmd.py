@@ -55,6 +55,12 @@ def _timing(text: str) -> Any:
     show_default=True,
     help="Pace of replayed streams: recorded, instant, or a scale (0.1: ten times faster).",
 )
+@click.option(
+    "--preserve-host",
+    is_flag=True,
+    help="Send the client's Host header to the target (as WireMock's --preserve-host-header), "
+    "so the URLs a target builds (a render's outputUrl) point at the proxy.",
+)
 def proxy_command(
     target: str | None,
     host: str,
@@ -62,6 +68,7 @@ def proxy_command(
     cassette: pathlib.Path | None,
     mode: str,
     timing: str,
+    preserve_host: bool,
 ) -> None:
     """Forward a client to --target and record what passes into a cassette."""
     import uvicorn
@@ -79,7 +86,13 @@ def proxy_command(
             f"{target!r}: use an http:// or https:// URL", param_hint="--target"
         )
     try:
-        app = ProxyApp(target, cassette=cassette, mode=mode, timing=_timing(timing))
+        app = ProxyApp(
+            target,
+            cassette=cassette,
+            mode=mode,
+            timing=_timing(timing),
+            preserve_host=preserve_host,
+        )
     except (CassetteError, ConfigurationError) as error:
         raise click.ClickException(_hint(str(error), mode)) from None
     _check_port(host, port)
