@@ -54,6 +54,9 @@ KIT = {
     ),
 }
 CASSETTES = {
+    "diff": LazyEntry(
+        "nemokit.cli._diff_cmd:diff_command", "Show the drift between two recordings."
+    ),
     "verify": LazyEntry(
         "conformance._cli_verify:verify_command", "Check cassettes: format, redaction, replay."
     ),

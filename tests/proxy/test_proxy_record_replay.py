@@ -149,8 +149,12 @@ def test_hop_by_hop_headers_stop_at_the_proxy_and_attribution_passes_unchanged()
     async def echo(request: Request) -> JSONResponse:
         return JSONResponse(
             dict(request.headers),
-            headers={"connection": "x-secret-hop", "x-secret-hop": "1", "keep-alive": "5",
-                     "x-end-to-end": "kept"},  # fmt: skip
+            headers={
+                "connection": "x-secret-hop",
+                "x-secret-hop": "1",
+                "keep-alive": "5",
+                "x-end-to-end": "kept",
+            },  # fmt: skip
         )
 
     sent = {

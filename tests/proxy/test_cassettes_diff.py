@@ -1,0 +1,104 @@
+"""``nemokit cassettes diff``: two recordings of one flow, through the proxy, from the mock in
+two variants; the drift is named per interaction and aspect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import httpx
+from click.testing import CliRunner
+
+from mockserver._app import MockServer
+from mockserver._config import MockConfig
+from mockserver._transport import AsyncStreamingTransport
+from nemokit import contract
+from nemokit._clock import VirtualClock
+from nemokit.cli import cli
+from conformance.proxy import ProxyApp
+
+UNKNOWN_SID = "1234567890123456789"
+
+
+def record(path: pathlib.Path, **variant: Any) -> pathlib.Path:
+    """A token, a session, a turn and a refused state read, through the proxy, in process."""
+    clock = VirtualClock()
+    config = MockConfig().replace(**{"seed": 1, "noise_rate": 0.0, "silent_rate": 0.0, **variant})
+    mock = MockServer(config, clock)
+
+    async def flow() -> None:
+        app = ProxyApp("http://mock.test", cassette=path, mode="all", clock=clock,
+                       upstream=AsyncStreamingTransport(mock.app))  # fmt: skip
+        async with httpx.AsyncClient(transport=AsyncStreamingTransport(app),
+                                     base_url="http://proxy.test") as client:  # fmt: skip
+            token = (await client.post(contract.PATH_ANONYMOUS_TOKEN,
+                                       headers={"x-client-id": "d"})).json()["data"]["token"]  # fmt: skip
+            auth = {"authorization": f"Bearer {token}"}
+            sid = (await client.post(contract.PATH_SESSION, json={"task_name": "project"},
+                                     headers=auth)).json()["data"]["session_id"]  # fmt: skip
+            body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
+                    "new_message": {"parts": [{"text": "hello"}]}}  # fmt: skip
+            await client.post(contract.PATH_RUN_SSE, json=body, headers=auth)
+            await client.get(contract.PATH_STATE.format(sid=UNKNOWN_SID), headers=auth)
+        await app.aclose()
+        app.save()
+
+    asyncio.run(flow())
+    return path
+
+
+def test_two_recordings_of_the_same_variant_do_not_differ(tmp_path: pathlib.Path) -> None:
+    a, b = record(tmp_path / "a.json"), record(tmp_path / "b.json", seed=9)
+    result = CliRunner().invoke(cli, ["cassettes", "diff", str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    assert "no difference" in result.output
+
+
+def test_the_http_status_error_style_is_named_as_drift(tmp_path: pathlib.Path) -> None:
+    a = record(tmp_path / "default.json")
+    b = record(tmp_path / "status.json", error_style="http_status")
+    junit = tmp_path / "drift.xml"
+    result = CliRunner().invoke(cli, ["cassettes", "diff", str(a), str(b), "--junit", str(junit)])
+    assert result.exit_code == 1
+    state = f"GET {contract.PATH_STATE.format(sid=UNKNOWN_SID)}"
+    assert f"{a} interactions[3] {state}: status: 200 in A, 404 in B" in result.output
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "1" and suite.get("tests") == "4"
+    failure = suite.find("testcase/failure")
+    assert failure is not None and failure.get("message") == "status: 200 in A, 404 in B"
+
+
+def test_the_simple_dialect_is_named_as_event_drift_in_json(tmp_path: pathlib.Path) -> None:
+    a = record(tmp_path / "adk.json")
+    b = record(tmp_path / "simple.json", dialect="simple")
+    result = CliRunner().invoke(cli, ["cassettes", "diff", str(a), str(b), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["identical"] is False
+    (row,) = report["differences"]
+    assert (row["file"], row["index"], row["request"], row["aspect"]) == (
+        str(a),
+        2,
+        f"POST {contract.PATH_RUN_SSE}",
+        "events",
+    )
+    assert "content:text in A, type:text in B" in row["detail"]
+
+
+def test_a_shorter_recording_and_a_broken_file_are_named(tmp_path: pathlib.Path) -> None:
+    a = record(tmp_path / "a.json")
+    data = json.loads(a.read_text())
+    data["interactions"] = data["interactions"][:2]
+    b = tmp_path / "short.json"
+    b.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["cassettes", "diff", str(a), str(b)])
+    assert result.exit_code == 1
+    assert f"{a} interactions[2] POST /run_sse: interactions: 4 in A, 2 in B" in result.output
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    result = CliRunner().invoke(cli, ["cassettes", "diff", str(a), str(broken)])
+    assert result.exit_code == 1
+    assert "not valid JSON" in result.output and "Traceback" not in result.output
