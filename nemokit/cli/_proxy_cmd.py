@@ -17,7 +17,7 @@ import click
 __all__ = ["proxy_command"]
 
 #: Seconds open streams get to finish when the proxy is asked to stop.
-_GRACE = 3.0
+_GRACE = 3
 
 
 def _timing(text: str) -> Any:

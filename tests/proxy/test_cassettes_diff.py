@@ -9,16 +9,14 @@ import pathlib
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import httpx
+from _inproc import proxied, session, turn_body
 from click.testing import CliRunner
 
 from mockserver._app import MockServer
 from mockserver._config import MockConfig
-from mockserver._transport import AsyncStreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 from nemokit.cli import cli
-from conformance.proxy import ProxyApp
 
 UNKNOWN_SID = "1234567890123456789"
 
@@ -30,21 +28,10 @@ def record(path: pathlib.Path, **variant: Any) -> pathlib.Path:
     mock = MockServer(config, clock)
 
     async def flow() -> None:
-        app = ProxyApp("http://mock.test", cassette=path, mode="all", clock=clock,
-                       upstream=AsyncStreamingTransport(mock.app))  # fmt: skip
-        async with httpx.AsyncClient(transport=AsyncStreamingTransport(app),
-                                     base_url="http://proxy.test") as client:  # fmt: skip
-            token = (await client.post(contract.PATH_ANONYMOUS_TOKEN,
-                                       headers={"x-client-id": "d"})).json()["data"]["token"]  # fmt: skip
-            auth = {"authorization": f"Bearer {token}"}
-            sid = (await client.post(contract.PATH_SESSION, json={"task_name": "project"},
-                                     headers=auth)).json()["data"]["session_id"]  # fmt: skip
-            body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
-                    "new_message": {"parts": [{"text": "hello"}]}}  # fmt: skip
-            await client.post(contract.PATH_RUN_SSE, json=body, headers=auth)
+        async with proxied(mock, clock, path) as client:
+            auth, sid = await session(client, "d")
+            await client.post(contract.PATH_RUN_SSE, json=turn_body(sid, "hello"), headers=auth)
             await client.get(contract.PATH_STATE.format(sid=UNKNOWN_SID), headers=auth)
-        await app.aclose()
-        app.save()
 
     asyncio.run(flow())
     return path
@@ -66,9 +53,11 @@ def test_the_http_status_error_style_is_named_as_drift(tmp_path: pathlib.Path) -
     state = f"GET {contract.PATH_STATE.format(sid=UNKNOWN_SID)}"
     assert f"{a} interactions[3] {state}: status: 200 in A, 404 in B" in result.output
     suite = ET.parse(junit).getroot()
-    assert suite.get("failures") == "1" and suite.get("tests") == "4"
+    assert suite.get("failures") == "1"
+    assert suite.get("tests") == "4"
     failure = suite.find("testcase/failure")
-    assert failure is not None and failure.get("message") == "status: 200 in A, 404 in B"
+    assert failure is not None
+    assert failure.get("message") == "status: 200 in A, 404 in B"
 
 
 def test_the_simple_dialect_is_named_as_event_drift_in_json(tmp_path: pathlib.Path) -> None:
@@ -101,4 +90,5 @@ def test_a_shorter_recording_and_a_broken_file_are_named(tmp_path: pathlib.Path)
     broken.write_text("{")
     result = CliRunner().invoke(cli, ["cassettes", "diff", str(a), str(broken)])
     assert result.exit_code == 1
-    assert "not valid JSON" in result.output and "Traceback" not in result.output
+    assert "not valid JSON" in result.output
+    assert "Traceback" not in result.output

@@ -5,6 +5,7 @@ timing in virtual time."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import pathlib
 from collections import defaultdict
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _inproc import proxied, session, turn_body
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -25,7 +27,6 @@ from conformance.proxy import ProxyApp, ServedApp
 from mockserver._app import MockServer
 from mockserver._config import MockConfig
 from mockserver._media import tiny_mp4
-from mockserver._transport import AsyncStreamingTransport
 from nemokit import contract
 from nemokit._client import Nemo
 from nemokit._clock import ScaledClock, VirtualClock
@@ -59,6 +60,7 @@ def _flow(url: str, tmp: pathlib.Path, out: str) -> list[str]:
             for v in views]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_flow_recorded_through_the_proxy_replays_with_the_target_stopped(
     tmp_path: pathlib.Path,
 ) -> None:
@@ -68,11 +70,14 @@ def test_a_flow_recorded_through_the_proxy_replays_with_the_target_stopped(
         with ServedApp(recording, lifespan="on") as proxy:
             port, live = proxy.port, _flow(proxy.url, tmp_path, "live")
     assert recording.save() == path
-    kinds = [type_ for type_ in (line.split(":")[0] for line in live)]
-    assert "VideoReady" in kinds and "Uploaded" in kinds and "CreditsView" in kinds
+    kinds = [line.split(":")[0] for line in live]
+    assert "VideoReady" in kinds
+    assert "Uploaded" in kinds
+    assert "CreditsView" in kinds
     cassette = load_cassette(path)
     paths = [i.request.path for i in cassette.interactions]
-    assert contract.PATH_RUN_SSE in paths and contract.PATH_RENDER in paths
+    assert contract.PATH_RUN_SSE in paths
+    assert contract.PATH_RENDER in paths
     assert any(p.endswith("/download") for p in paths)  # through the proxy (preserve_host)
     assert find_secrets(path.read_text(encoding="utf-8")) == []
     # The mock is gone: only the cassette answers, on the address the recorded URLs name.
@@ -86,6 +91,7 @@ def test_a_flow_recorded_through_the_proxy_replays_with_the_target_stopped(
     )
 
 
+@pytest.mark.slow
 def test_a_request_not_in_the_cassette_gets_the_404_envelope_naming_the_nearest(
     tmp_path: pathlib.Path,
 ) -> None:
@@ -104,14 +110,17 @@ def test_a_request_not_in_the_cassette_gets_the_404_envelope_naming_the_nearest(
         render = httpx.get(proxy.url + "/api/render/proxy/lambda/render_x", headers=auth)
     assert miss.status_code == 404
     envelope = miss.json()
-    assert envelope["code"] == 404 and envelope["data"] is None
+    assert envelope["code"] == 404
+    assert envelope["data"] is None
     assert f"nearest recorded: interactions[1] GET {contract.PATH_CREDITS}" in envelope["message"]
     assert "query key 'detail'" in envelope["message"]
-    assert render.status_code == 404 and render.json()["success"] is False  # the render form
+    assert render.status_code == 404
+    assert render.json()["success"] is False
     assert replaying.stats.summary() == "0 recorded, 0 replayed, 2 missed"
     assert token not in envelope["message"]
 
 
+@pytest.mark.slow
 def test_100_concurrent_clients_are_recorded_without_mixing(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "many.json"
 
@@ -140,7 +149,7 @@ def test_100_concurrent_clients_are_recorded_without_mixing(tmp_path: pathlib.Pa
         assert token.request.path == contract.PATH_ANONYMOUS_TOKEN
         assert credits.request.path == contract.PATH_CREDITS
         # The token the client was given is the one its next request carried, and nobody else's.
-        given = token.response.body.value["data"]["token"]  # type: ignore[union-attr]
+        given = token.response.body.value["data"]["token"]
         assert credits.request.headers["authorization"] == f"Bearer {given}"
     assert app.stats.recorded == 200
 
@@ -154,7 +163,7 @@ def test_hop_by_hop_headers_stop_at_the_proxy_and_attribution_passes_unchanged()
                 "x-secret-hop": "1",
                 "keep-alive": "5",
                 "x-end-to-end": "kept",
-            },  # fmt: skip
+            },
         )
 
     sent = {
@@ -178,11 +187,12 @@ def test_hop_by_hop_headers_stop_at_the_proxy_and_attribution_passes_unchanged()
     seen = answer.json()
     for name in ("x-skill-source", "x-skill-version", "x-skill-platform", "user-agent",
                  "x-client-id"):  # fmt: skip
-        assert seen[name] == sent[[k for k in sent if k.lower() == name][0]]
+        assert seen[name] == sent[next(k for k in sent if k.lower() == name)]
     for name in ("x-drop-me", "keep-alive", "te", "proxy-authorization", "upgrade"):
         assert name not in seen
     assert seen["host"] == served.url.removeprefix("http://")
-    assert "x-secret-hop" not in answer.headers and "keep-alive" not in answer.headers
+    assert "x-secret-hop" not in answer.headers
+    assert "keep-alive" not in answer.headers
     assert answer.headers["x-end-to-end"] == "kept"
     assert app.stats.summary() == "0 recorded, 0 replayed, 0 missed (1 forwarded)"
 
@@ -196,25 +206,13 @@ def test_sse_events_keep_their_timing_in_virtual_time(tmp_path: pathlib.Path) ->
     path = tmp_path / "timing.json"
 
     async def turn() -> list[tuple[float, bytes]]:
-        app = ProxyApp("http://mock.test", cassette=path, mode="all", clock=clock,
-                       upstream=AsyncStreamingTransport(mock.app))  # fmt: skip
         arrivals: list[tuple[float, bytes]] = []
-        async with httpx.AsyncClient(transport=AsyncStreamingTransport(app),
-                                     base_url="http://proxy.test") as client:  # fmt: skip
-            token = (await client.post(contract.PATH_ANONYMOUS_TOKEN,
-                                       headers={"x-client-id": "t"})).json()["data"]["token"]  # fmt: skip
-            auth = {"authorization": f"Bearer {token}"}
-            sid = (await client.post(contract.PATH_SESSION, json={"task_name": "project"},
-                                     headers=auth)).json()["data"]["session_id"]  # fmt: skip
-            body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
-                    "new_message": {"parts": [{"text": "add a title"}]}}  # fmt: skip
-            start = clock.now()
-            async with client.stream("POST", contract.PATH_RUN_SSE, json=body,
-                                     headers=auth) as stream:  # fmt: skip
-                async for chunk in stream.aiter_raw():
+        async with proxied(mock, clock, path) as client:
+            auth, sid = await session(client, "t")
+            start, body = clock.now(), turn_body(sid, "add a title")
+            async with client.stream("POST", contract.PATH_RUN_SSE, json=body, headers=auth) as sse:
+                async for chunk in sse.aiter_raw():
                     arrivals.append((clock.now() - start, chunk))
-        await app.aclose()
-        app.save()
         return arrivals
 
     arrivals = asyncio.run(turn())
@@ -222,7 +220,7 @@ def test_sse_events_keep_their_timing_in_virtual_time(tmp_path: pathlib.Path) ->
     assert events is not None
     beats = [e.t for e in events if event_kind(e.raw) == "heartbeat"]
     assert len(beats) >= 4
-    assert all(abs(later - earlier - 20) <= 0.5 for earlier, later in zip(beats, beats[1:]))
+    assert all(abs(later - earlier - 20) <= 0.5 for earlier, later in itertools.pairwise(beats))
     assert events[-1].t == pytest.approx(100, abs=1.0)
     # Each chunk reached the client when it was recorded: nothing was held back by the proxy.
     received = [t for t, chunk in arrivals if chunk.strip()]
