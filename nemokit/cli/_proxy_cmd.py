@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import pathlib
+import signal
 from typing import Any
 
 import click
@@ -102,12 +103,20 @@ def proxy_command(
                               server_header=False, date_header=False,
                               timeout_graceful_shutdown=_GRACE)  # fmt: skip
     logging.basicConfig(level=logging.WARNING, format="proxy: %(message)s")
+    # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again for the
+    # caller: SIGTERM's default action would end the process before the cassette is written.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(settings).run()
     finally:
         saved = _save(app)
         click.echo(f"proxy: {app.stats.summary()}" + (f"; wrote {saved}" if saved else ""))
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _save(app: Any) -> pathlib.Path | None:
