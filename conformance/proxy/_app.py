@@ -39,7 +39,7 @@ from nemokit._clock import Clock
 
 from .._cassette import CassetteError, dumps_cassette, save_cassette
 from .._playback import Timing
-from .._redact import Redactor, find_secrets
+from .._redact import SECRET_RE, Redactor, find_secrets
 from .._replay import CassetteRouter, build_router
 from .._replay_values import CassetteMiss, RecordMode
 from ._hop import end_to_end
@@ -58,6 +58,23 @@ DEFAULT_MAX_BODY = 2 * 1024 * 1024 * 1024
 #: Requests bodies are read whole (the replay key needs them): an upload's limit, plus room.
 MAX_REQUEST_BODY = contract.MAX_UPLOAD_BYTES + 1024 * 1024
 _VIA = (b"via", b"1.1 nemokit-proxy")
+
+
+class _HideSecrets(logging.Filter):
+    """Replaces tokens in httpx's log lines: httpx logs each request's URL at INFO, and a client
+    that (wrongly) puts a token in a query would otherwise have the proxy write it to its log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if find_secrets(message):
+            record.msg, record.args = SECRET_RE.sub("<TOKEN>", message), ()
+        return True
+
+
+def _hide_secrets_in_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _HideSecrets) for f in logger.filters):
+        logger.addFilter(_HideSecrets())
 
 
 def proxy_timeout() -> httpx.Timeout:
@@ -137,6 +154,7 @@ class ProxyApp:
             raise CassetteError("give a target to forward to, or a cassette to replay", file="-")
         self._base = self.target or "http://cassette.invalid"
         self._client = httpx.AsyncClient(transport=transport, timeout=proxy_timeout())
+        _hide_secrets_in_httpx_logs()
 
     def __repr__(self) -> str:
         return f"ProxyApp(target={self.target!r}, cassette={self.path!s}, mode={self.mode.value})"

@@ -23,7 +23,14 @@ class ServedApp:
     recording one, whose address the recorded URLs hold.
     """
 
-    def __init__(self, app: Any, *, port: int = 0, lifespan: Literal["auto", "on", "off"] = "off", **settings: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        port: int = 0,
+        lifespan: Literal["auto", "on", "off"] = "off",
+        **settings: Any,
+    ) -> None:
         self.app = app
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port just freed
