@@ -80,7 +80,9 @@ def test_no_token_in_proxy_cassettes_notes_or_logs(
         miss_transport.close()
     assert miss.status_code == 404
     cassette = path.read_text(encoding="utf-8")
-    assert contract.PATH_RUN_SSE in cassette and "<TOKEN_1>" in cassette and "<TOKEN_2>" in cassette
+    assert contract.PATH_RUN_SSE in cassette
+    assert "<TOKEN_1>" in cassette
+    assert "<TOKEN_2>" in cassette
     logs = [f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records]
     assert any(r.name == "nemokit.proxy" for r in caplog.records), "the proxy logged nothing"
     _scan("the cassette", [cassette])
