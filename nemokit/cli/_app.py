@@ -54,6 +54,10 @@ KIT = {
     ),
 }
 CASSETTES = {
+    "import": LazyEntry(
+        "nemokit.cli._har_cmd:import_command", "Turn a browser's HAR file into a cassette."
+    ),
+    "export": LazyEntry("nemokit.cli._har_cmd:export_command", "Write a cassette as HAR 1.2."),
     "diff": LazyEntry(
         "nemokit.cli._diff_cmd:diff_command", "Show the drift between two recordings."
     ),

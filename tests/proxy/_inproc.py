@@ -3,6 +3,7 @@ virtual clock (no sockets), for tests that need exact virtual times or many quic
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import pathlib
 from collections.abc import AsyncIterator
@@ -12,9 +13,12 @@ import httpx
 
 from conformance.proxy import ProxyApp
 from mockserver._app import MockServer
+from mockserver._config import MockConfig
 from mockserver._transport import AsyncStreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
+
+UNKNOWN_SID = "1234567890123456789"
 
 
 @contextlib.asynccontextmanager
@@ -42,3 +46,19 @@ async def session(client: httpx.AsyncClient, client_id: str) -> tuple[dict[str, 
 def turn_body(sid: str, text: str) -> dict[str, Any]:
     return {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
             "new_message": {"parts": [{"text": text}]}}  # fmt: skip
+
+
+def record(path: pathlib.Path, **variant: Any) -> pathlib.Path:
+    """A token, a session, a turn and a refused state read, through the proxy, in process."""
+    clock = VirtualClock()
+    config = MockConfig().replace(**{"seed": 1, "noise_rate": 0.0, "silent_rate": 0.0, **variant})
+    mock = MockServer(config, clock)
+
+    async def flow() -> None:
+        async with proxied(mock, clock, path) as client:
+            auth, sid = await session(client, "d")
+            await client.post(contract.PATH_RUN_SSE, json=turn_body(sid, "hello"), headers=auth)
+            await client.get(contract.PATH_STATE.format(sid=UNKNOWN_SID), headers=auth)
+
+    asyncio.run(flow())
+    return path

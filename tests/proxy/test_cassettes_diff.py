@@ -3,38 +3,15 @@ two variants; the drift is named per interaction and aspect."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pathlib
 import xml.etree.ElementTree as ET
-from typing import Any
 
-from _inproc import proxied, session, turn_body
+from _inproc import UNKNOWN_SID, record
 from click.testing import CliRunner
 
-from mockserver._app import MockServer
-from mockserver._config import MockConfig
 from nemokit import contract
-from nemokit._clock import VirtualClock
 from nemokit.cli import cli
-
-UNKNOWN_SID = "1234567890123456789"
-
-
-def record(path: pathlib.Path, **variant: Any) -> pathlib.Path:
-    """A token, a session, a turn and a refused state read, through the proxy, in process."""
-    clock = VirtualClock()
-    config = MockConfig().replace(**{"seed": 1, "noise_rate": 0.0, "silent_rate": 0.0, **variant})
-    mock = MockServer(config, clock)
-
-    async def flow() -> None:
-        async with proxied(mock, clock, path) as client:
-            auth, sid = await session(client, "d")
-            await client.post(contract.PATH_RUN_SSE, json=turn_body(sid, "hello"), headers=auth)
-            await client.get(contract.PATH_STATE.format(sid=UNKNOWN_SID), headers=auth)
-
-    asyncio.run(flow())
-    return path
 
 
 def test_two_recordings_of_the_same_variant_do_not_differ(tmp_path: pathlib.Path) -> None:
