@@ -199,7 +199,10 @@ class ProxyApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
-        body = await _read_body(receive)
+        try:
+            body = await _read_body(receive)
+        except _ClientGone:
+            return
         if body is None:
             limit = f"{MAX_REQUEST_BODY} bytes"
             await _envelope(send, path, 413, f"the request body is over the proxy's {limit}")
@@ -275,8 +278,9 @@ class ProxyApp:
                 async for chunk in response.aiter_raw():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.HTTPError as error:
-            self._own.failed += 1
-            self._fail(request, "cut", error)
+            if self.router is None or self.records:  # a replayed cut is the recording's own
+                self._own.failed += 1
+                self._fail(request, "cut", error)
         try:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except Exception:
@@ -322,18 +326,26 @@ def _as_dict(value: object) -> dict[str, Any]:
 
 
 async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or ``None`` past :data:`MAX_REQUEST_BODY` (the rest drained)."""
+    """The whole request body; ``None`` past :data:`MAX_REQUEST_BODY` (the rest drained).
+
+    Raises :class:`_ClientGone` when the client disconnects before its body ended: a partial
+    body is never forwarded.
+    """
     parts, size, more = [], 0, True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size <= MAX_REQUEST_BODY:
             parts.append(chunk)
         more = message.get("more_body", False)
     return b"".join(parts) if size <= MAX_REQUEST_BODY else None
+
+
+class _ClientGone(Exception):
+    """The client left before its request was whole."""
 
 
 async def _envelope(send: Send, path: str, status: int, message: str) -> None:
