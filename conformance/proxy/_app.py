@@ -23,6 +23,7 @@ Faults never take the proxy down and never reach the cassette as a made-up answe
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import logging
 import os
@@ -154,6 +155,9 @@ class ProxyApp:
             raise CassetteError("give a target to forward to, or a cassette to replay", file="-")
         self._base = self.target or "http://cassette.invalid"
         self._client = httpx.AsyncClient(transport=transport, timeout=proxy_timeout())
+        # One client serves every user of the proxy: it must never keep one's cookies. Requests
+        # are sent as built (the jar is never applied to them); this keeps the jar empty too.
+        self._client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         _hide_secrets_in_httpx_logs()
 
     def __repr__(self) -> str:

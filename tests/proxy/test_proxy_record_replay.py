@@ -197,6 +197,23 @@ def test_hop_by_hop_headers_stop_at_the_proxy_and_attribution_passes_unchanged()
     assert app.stats.summary() == "0 recorded, 0 replayed, 0 missed (1 forwarded)"
 
 
+def test_the_proxy_keeps_no_cookie_of_one_client_for_another() -> None:
+    async def login(request: Request) -> JSONResponse:
+        answer = JSONResponse({"ok": True})
+        answer.set_cookie("session", "alice-secret")
+        return answer
+
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse({"cookie": request.headers.get("cookie")})
+
+    target = Starlette(routes=[Route("/login", login), Route("/echo", echo)])
+    with ServedApp(target) as served, ServedApp(ProxyApp(served.url), lifespan="on") as proxy:
+        alice = httpx.get(proxy.url + "/login")
+        bob = httpx.get(proxy.url + "/echo")
+    assert "alice-secret" in alice.headers["set-cookie"]  # end to end: Alice gets her cookie
+    assert bob.json() == {"cookie": None}  # and the proxy did not keep it for Bob
+
+
 def test_sse_events_keep_their_timing_in_virtual_time(tmp_path: pathlib.Path) -> None:
     """A slow turn of the mock (heartbeats every 20 virtual seconds) through the proxy in
     process, all on one virtual clock: each block is recorded at the time the mock sent it."""
