@@ -186,11 +186,11 @@ def nemo_cassette(
     path = _cassette_path(request, marker)
     mode = request.config.getoption("--nemo-record-mode")
     target = _recording_target(request)
-    real: httpx.BaseTransport = StreamingTransport(nemo_mock.app)
-    clock: Clock | None = nemo_clock
-    if target is not None:  # a real server, on real time: recorded gaps are real seconds
-        real.close()
-        real, clock = httpx.HTTPTransport(), None
+    # A target is a real server, on real time (recorded gaps are real seconds); else the mock.
+    real: httpx.BaseTransport = (
+        httpx.HTTPTransport() if target is not None else StreamingTransport(nemo_mock.app)
+    )
+    clock: Clock | None = nemo_clock if target is None else None
     try:
         try:
             router = build_router(path, mode=mode, real=real, timing="recorded", clock=clock)
