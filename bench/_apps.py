@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit._clock import Clock, SystemClock, VirtualClock
 

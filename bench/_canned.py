@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from mockserver._app import create_app
+from mockserver import create_app
 from nemokit import contract
 
 __all__ = ["Canned", "capture"]

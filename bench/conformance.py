@@ -1,6 +1,6 @@
 """Conformance throughput: the full ``ci`` profile of the suite against nemokit on the mock.
 
-``conformance._suite.run_suite(profile="ci")`` checks every rule as a hypothesis property, each
+``conformance.run_suite(profile="ci")`` checks every rule as a hypothesis property, each
 example a scenario run on a fresh in-process mock. Reported: wall time of the whole profile,
 scenarios (hypothesis examples) per second, and the slowest rules.
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from conformance._rules import RULES
-from conformance._suite import run_suite
+from conformance.suite._rules import RULES
+from conformance.suite._suite import run_suite
 
 from ._common import Result, parse_args, table
 

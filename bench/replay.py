@@ -4,7 +4,7 @@ Cassettes of 100, 1,000 and 10,000 interactions hold state fetches of distinct s
 with a bearer token, so replay's secret handling is exercised). The same ``httpx.Client`` code
 asks for a spread sample of them through:
 
-- ``conformance._replay.build_router`` (``httpx.MockTransport(router.handler)``);
+- ``conformance.cassettes._replay.build_router`` (``httpx.MockTransport(router.handler)``);
 - a bare ``respx`` route answering every state fetch with the same bytes (no cassette at all:
   the floor of answering through respx);
 - VCR.py replaying the same interactions from its own cassette (``record_mode="none"``); it
@@ -27,14 +27,14 @@ from collections.abc import Callable, Sequence
 import httpx
 import respx
 
-from conformance._cassette import (
+from conformance.cassettes._cassette import (
     Cassette,
     Interaction,
     JsonBody,
     RecordedRequest,
     RecordedResponse,
 )
-from conformance._replay import build_router
+from conformance.cassettes._replay import build_router
 from nemokit import contract
 
 from ._common import Result, interleaved, parse_args, table

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from mockserver._config import MockConfig
-from mockserver._stream import heartbeat_frame
+from mockserver.agent import heartbeat_frame
 from nemokit import contract
 from nemokit._async_client import AsyncNemo
 from nemokit._clock import VirtualClock

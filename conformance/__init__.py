@@ -1,12 +1,17 @@
 """conformance: checks any Nemo client against the contract, on the mock and on cassettes.
 
-- The suite: :func:`run_suite` runs every rule of ``CONTRACT.md`` that a client can break as a
+- The suite: :func:`run_suite` runs every rule of ``docs/contract.md`` that a client can break as a
   hypothesis property over generated scenarios, judged from the server's journal and what the
   client showed (``nemokit conformance`` on the command line; ``conformance.pytest_suite`` for
   pytest). Targets: nemokit's client, any Python client through :class:`ClientAdapter`, any
   program through the driver protocol (:func:`driver_factory`).
 - Record/replay: versioned cassettes, recording transports that wrap any httpx transport, and a
   respx replay router with an index (:func:`build_router`).
+
+The code lives in three subpackages, each importing only the ones below it:
+:mod:`conformance.suite` (rules, judging, backends) over :mod:`conformance.drivers` (the protocol
+a client under test implements, nemokit's adapter, the driver protocol, the live mock) over
+:mod:`conformance.cassettes` (record/replay). ``plugin`` and ``pytest_suite`` sit on top.
 
 Names are imported on first use, so that the pytest plugin (``conformance.plugin``), which pytest
 loads in every run, costs next to nothing until a test asks for it.
@@ -18,112 +23,145 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._adapter import NemokitAdapter, load_factory, nemokit_factory
-    from ._broken import BROKEN_CLIENTS, BROKEN_SCENARIOS
-    from ._cassette import (
+    from .cassettes import (
         CASSETTE_FORMAT_VERSION,
+        SCENARIOS,
+        AsyncRecordingTransport,
         BinaryBody,
         Cassette,
         CassetteError,
+        CassetteMiss,
+        CassetteRouter,
+        Difference,
         Interaction,
         JsonBody,
+        LogEntry,
         MultipartBody,
         MultipartPart,
         RecordedRequest,
         RecordedResponse,
+        Recorder,
+        RecordingTransport,
+        RecordMode,
+        Redactor,
+        ReplayStats,
+        ScenarioSpec,
         StreamEvent,
         TextBody,
+        UserStep,
+        build_router,
         dumps_cassette,
+        find_secrets,
         load_cassette,
         loads_cassette,
+        record_scenario,
+        replay_scenario,
         save_cassette,
+        verify_cassette,
     )
-    from ._driver import DriverAdapter, DriverError, LiveMock, driver_factory
-    from ._harness import AdapterFactory, ClientAdapter, IncrementalRun, run_scenario
-    from ._model import Fault, Observation, Request, Scenario, ServerVariant, Shown, Step, Violation
-    from ._record import AsyncRecordingTransport, Recorder, RecordingTransport
-    from ._redact import Redactor, find_secrets
-    from ._replay import (
-        CassetteMiss,
-        CassetteRouter,
-        LogEntry,
-        RecordMode,
-        ReplayStats,
-        build_router,
+    from .drivers import (
+        AdapterFactory,
+        ClientAdapter,
+        DriverAdapter,
+        DriverError,
+        LiveMock,
+        NemokitAdapter,
+        Shown,
+        Step,
+        driver_factory,
+        load_factory,
+        nemokit_factory,
     )
-    from ._report import junit_xml, write_junit
-    from ._rules import RULES, Rule, rule_by_id
-    from ._scenarios import SCENARIOS, ScenarioSpec, UserStep, record_scenario, replay_scenario
-    from ._stateful import conformance_machine
-    from ._suite import RuleResult, SuiteResult, replay, run_suite
-    from ._verify import Difference, verify_cassette
+    from .suite import (
+        BROKEN_CLIENTS,
+        BROKEN_SCENARIOS,
+        RULES,
+        Fault,
+        IncrementalRun,
+        Observation,
+        Request,
+        Rule,
+        RuleResult,
+        Scenario,
+        ServerVariant,
+        SuiteResult,
+        Violation,
+        conformance_machine,
+        junit_xml,
+        replay,
+        rule_by_id,
+        run_scenario,
+        run_suite,
+        write_junit,
+    )
 
+#: Which subpackage each public name lives in.
 _HOMES: dict[str, str] = {
-    "CASSETTE_FORMAT_VERSION": "_cassette",
-    "BinaryBody": "_cassette",
-    "Cassette": "_cassette",
-    "CassetteError": "_cassette",
-    "Interaction": "_cassette",
-    "JsonBody": "_cassette",
-    "MultipartBody": "_cassette",
-    "MultipartPart": "_cassette",
-    "RecordedRequest": "_cassette",
-    "RecordedResponse": "_cassette",
-    "StreamEvent": "_cassette",
-    "TextBody": "_cassette",
-    "dumps_cassette": "_cassette",
-    "load_cassette": "_cassette",
-    "loads_cassette": "_cassette",
-    "save_cassette": "_cassette",
-    "AsyncRecordingTransport": "_record",
-    "Recorder": "_record",
-    "RecordingTransport": "_record",
-    "Redactor": "_redact",
-    "find_secrets": "_redact",
-    "CassetteMiss": "_replay",
-    "CassetteRouter": "_replay",
-    "LogEntry": "_replay",
-    "RecordMode": "_replay",
-    "ReplayStats": "_replay",
-    "build_router": "_replay",
-    "Fault": "_model",
-    "Observation": "_model",
-    "Request": "_model",
-    "Scenario": "_model",
-    "ServerVariant": "_model",
-    "Shown": "_model",
-    "Step": "_model",
-    "Violation": "_model",
-    "RULES": "_rules",
-    "Rule": "_rules",
-    "rule_by_id": "_rules",
-    "AdapterFactory": "_harness",
-    "ClientAdapter": "_harness",
-    "run_scenario": "_harness",
-    "NemokitAdapter": "_adapter",
-    "load_factory": "_adapter",
-    "nemokit_factory": "_adapter",
-    "RuleResult": "_suite",
-    "SuiteResult": "_suite",
-    "replay": "_suite",
-    "run_suite": "_suite",
-    "junit_xml": "_report",
-    "write_junit": "_report",
-    "DriverAdapter": "_driver",
-    "DriverError": "_driver",
-    "LiveMock": "_driver",
-    "driver_factory": "_driver",
-    "BROKEN_CLIENTS": "_broken",
-    "BROKEN_SCENARIOS": "_broken",
-    "SCENARIOS": "_scenarios",
-    "ScenarioSpec": "_scenarios",
-    "UserStep": "_scenarios",
-    "record_scenario": "_scenarios",
-    "replay_scenario": "_scenarios",
-    "Difference": "_verify",
-    "verify_cassette": "_verify",
-    "conformance_machine": "_stateful",
-    "IncrementalRun": "_harness",
+    "BROKEN_CLIENTS": "suite",
+    "BROKEN_SCENARIOS": "suite",
+    "CASSETTE_FORMAT_VERSION": "cassettes",
+    "RULES": "suite",
+    "SCENARIOS": "cassettes",
+    "AdapterFactory": "drivers",
+    "AsyncRecordingTransport": "cassettes",
+    "BinaryBody": "cassettes",
+    "Cassette": "cassettes",
+    "CassetteError": "cassettes",
+    "CassetteMiss": "cassettes",
+    "CassetteRouter": "cassettes",
+    "ClientAdapter": "drivers",
+    "Difference": "cassettes",
+    "DriverAdapter": "drivers",
+    "DriverError": "drivers",
+    "Fault": "suite",
+    "IncrementalRun": "suite",
+    "Interaction": "cassettes",
+    "JsonBody": "cassettes",
+    "LiveMock": "drivers",
+    "LogEntry": "cassettes",
+    "MultipartBody": "cassettes",
+    "MultipartPart": "cassettes",
+    "NemokitAdapter": "drivers",
+    "Observation": "suite",
+    "RecordMode": "cassettes",
+    "RecordedRequest": "cassettes",
+    "RecordedResponse": "cassettes",
+    "Recorder": "cassettes",
+    "RecordingTransport": "cassettes",
+    "Redactor": "cassettes",
+    "ReplayStats": "cassettes",
+    "Request": "suite",
+    "Rule": "suite",
+    "RuleResult": "suite",
+    "Scenario": "suite",
+    "ScenarioSpec": "cassettes",
+    "ServerVariant": "suite",
+    "Shown": "drivers",
+    "Step": "drivers",
+    "StreamEvent": "cassettes",
+    "SuiteResult": "suite",
+    "TextBody": "cassettes",
+    "UserStep": "cassettes",
+    "Violation": "suite",
+    "build_router": "cassettes",
+    "conformance_machine": "suite",
+    "driver_factory": "drivers",
+    "dumps_cassette": "cassettes",
+    "find_secrets": "cassettes",
+    "junit_xml": "suite",
+    "load_cassette": "cassettes",
+    "load_factory": "drivers",
+    "loads_cassette": "cassettes",
+    "nemokit_factory": "drivers",
+    "record_scenario": "cassettes",
+    "replay": "suite",
+    "replay_scenario": "cassettes",
+    "rule_by_id": "suite",
+    "run_scenario": "suite",
+    "run_suite": "suite",
+    "save_cassette": "cassettes",
+    "verify_cassette": "cassettes",
+    "write_junit": "suite",
 }
 
 __all__ = [

@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from mockserver._app import MockServer
+    from mockserver import MockServer
     from nemokit._client import Nemo
     from nemokit._clock import VirtualClock
 
-    from ._replay import CassetteRouter
+    from .cassettes._replay import CassetteRouter
 
 __all__ = [
     "nemo_cassette",
@@ -149,7 +149,7 @@ def nemo_clock() -> VirtualClock:
 @pytest.fixture
 def nemo_mock(nemo_config: Any, nemo_clock: VirtualClock) -> MockServer:
     """The mock in process, on the shared virtual clock."""
-    from mockserver._app import MockServer
+    from mockserver import MockServer
 
     mock, _, _ = _split(nemo_config)
     return MockServer(_mock_config(mock), nemo_clock)
@@ -158,7 +158,7 @@ def nemo_mock(nemo_config: Any, nemo_clock: VirtualClock) -> MockServer:
 @pytest.fixture
 def nemo_live_mock(nemo_config: Any) -> Iterator[str]:
     """The mock on a free loopback port (uvicorn in a thread); yields its base URL."""
-    from ._driver import LiveMock
+    from .drivers._live_mock import LiveMock
 
     mock, _, plugin = _split(nemo_config)
     scale = float(plugin.get("time_scale", 1000))
@@ -177,11 +177,11 @@ def nemo_cassette(
         return
     import httpx
 
-    from mockserver._transport import StreamingTransport
+    from mockserver import StreamingTransport
     from nemokit._clock import Clock
 
-    from ._cassette import CassetteError
-    from ._replay import build_router
+    from .cassettes._cassette import CassetteError
+    from .cassettes._replay import build_router
 
     path = _cassette_path(request, marker)
     mode = request.config.getoption("--nemo-record-mode")
@@ -239,7 +239,7 @@ def nemo_client(
     """A ``Nemo`` client wired to the cassette (marked tests) or to the in-process mock."""
     import httpx
 
-    from mockserver._transport import StreamingTransport
+    from mockserver import StreamingTransport
     from nemokit._client import Nemo
     from nemokit._clock import Clock, SystemClock
 

@@ -60,7 +60,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One ``test_rule`` per rule, ids as the rules name themselves (``H1``, ``R7``...)."""
     if metafunc.function is not test_rule:
         return
-    from ._rules import RULES
+    from .suite._rules import RULES
 
     ids = [rule.id for rule in RULES]
     metafunc.parametrize("rule_id", ids, ids=ids)
@@ -68,7 +68,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _target(config: pytest.Config) -> tuple[Any, str, str | None]:
     """``(factory, backend, client text)`` from the options."""
-    from ._adapter import load_factory, nemokit_factory
+    from .drivers._adapter import load_factory, nemokit_factory
 
     client, cmd = _option(config, "--nemo-client"), _option(config, "--nemo-client-cmd")
     backend = _option(config, "--nemo-backend") or "mock"
@@ -77,7 +77,7 @@ def _target(config: pytest.Config) -> tuple[Any, str, str | None]:
     if client and cmd:
         pytest.fail("give either --nemo-client or --nemo-client-cmd, not both", pytrace=False)
     if cmd:
-        from ._driver import driver_factory
+        from .drivers._driver import driver_factory
 
         if backend == "cassettes":
             pytest.fail(
@@ -105,14 +105,14 @@ def _recipe(replay: str | None, config: pytest.Config) -> str | None:
 
 def test_rule(rule_id: str, request: pytest.FixtureRequest) -> None:
     """The client breaks no scenario of ``rule_id``; a failure shows the minimal one."""
-    from ._suite import PROFILES, run_suite
+    from .suite._suite import PROFILES, run_suite
 
     factory, backend, client = _target(request.config)
     profile = _option(request.config, "--nemo-profile") or "ci"
     if profile not in PROFILES:
         pytest.fail(f"--nemo-profile {profile!r}: use {', '.join(PROFILES)}", pytrace=False)
     if backend == "live":
-        from ._driver import live_skips
+        from .suite._live import live_skips
 
         why = live_skips([rule_id]).get(rule_id)
         if why:

@@ -15,7 +15,7 @@ from nemokit import contract
 
 __all__ = ["SSE_FRAMINGS", "MockConfig"]
 
-#: How ``/run_sse`` lays its events out on the wire (see ``mockserver._stream``): ``lf``, every
+#: How ``/run_sse`` lays its events out on the wire (``mockserver.agent._stream``): ``lf``, every
 #: line ending ``\r\n``, a bare ``\r``, each event's JSON across several ``data:`` lines, an
 #: ``id:`` per event with a comment right after it, or odd-sized sends that split a CRLF and a
 #: multi-byte UTF-8 character.

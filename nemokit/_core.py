@@ -2,10 +2,10 @@
 
 Every method is a flow (see :mod:`nemokit._flow`): written once, driven by :class:`~nemokit.Nemo`
 and :class:`~nemokit.AsyncNemo`. Requests come from :mod:`._requests`, responses are read by
-:mod:`._responses` and :mod:`._core_reads`, and :func:`._retry.decide` says what to do about an
-error; waits are ``Sleep`` steps, so tests run them on a virtual clock. The export flows are in
-:mod:`._core_render`, mixed in; the readers' old private names (``_claim_token``, ``_read_cancel``,
-``_not_a_stream``, ``_connection_error``, ``_is_json``) are still importable from here.
+:mod:`._responses`, and :func:`._retry.decide` says what to do about an error; waits are ``Sleep``
+steps, so tests run them on a virtual clock. The flows' only I/O steps are the module functions
+:func:`send`, :func:`read_chunk` and :func:`drain`: they hold no state and turn a transport
+failure into a :class:`~nemokit.NemoConnectionError` naming the host.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import pathlib
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -27,19 +28,12 @@ from . import _requests as rq
 from . import contract
 from ._clock import Clock
 from ._config import Config, TokenSource, save_client_id
-from ._core_reads import ERROR_BODY_LIMIT as _ERROR_BODY_LIMIT  # noqa: F401
-from ._core_reads import claim_token_of, drain, is_json, not_a_stream, send
-from ._core_reads import claim_token_of as _claim_token  # noqa: F401
-from ._core_reads import connection_error as _connection_error  # noqa: F401
-from ._core_reads import is_json as _is_json  # noqa: F401
-from ._core_reads import not_a_stream as _not_a_stream  # noqa: F401
-from ._core_reads import read_cancel as _read_cancel  # noqa: F401
-from ._core_render import RenderFlows
-from ._errors import APIError, ConfigurationError, OutOfCredits
-from ._files import checked_file, checked_url
-from ._flow import Flow, Sleep
+from ._errors import APIError, ConfigurationError, NemoConnectionError, NemoError, OutOfCredits
+from ._files import checked_file, checked_url, download_target, save_atomically
+from ._flow import Close, Flow, Read, Send, Sleep
 from ._models import (
     Credits,
+    RenderJob,
     SavedSession,
     SessionInfo,
     SessionState,
@@ -47,10 +41,10 @@ from ._models import (
     UploadedFile,
     uploaded_files_from,
 )
-from ._responses import error_in, read_value
-from ._retry import Attempt, RetryPolicy, decide
+from ._responses import claim_token_of, error_in, is_json, not_a_stream, read_cancel, read_value
+from ._retry import Attempt, RetryPolicy, decide, resubmit_render
 
-__all__ = ["Core"]
+__all__ = ["Core", "drain", "read_chunk", "send"]
 
 logger = logging.getLogger("nemokit")
 T = TypeVar("T")
@@ -59,9 +53,11 @@ T = TypeVar("T")
 _TURN_RETRYABLE = frozenset(
     {contract.Code.RATE_LIMITED, contract.Code.TOKEN_INVALID, contract.Code.SESSION_NOT_FOUND}
 )
+#: How much of a refused stream's body is read to find out why (an error body is small).
+ERROR_BODY_LIMIT = 1024 * 1024
 
 
-class Core(RenderFlows):
+class Core:
     """Auth and session state plus one flow per endpoint, with the contract's retry rules.
 
     ``token_source`` is ``"argument"`` or ``"env"`` for a token the user gave (reported when
@@ -141,7 +137,7 @@ class Core(RenderFlows):
         bind = quote(self.user_id, safe="")
         return self.config.web_url + contract.REGISTER_PATH.format(user_id=bind)
 
-    # --- auth and session ---------------------------------------------------------------------
+    # --- auth and session -------------------------------------------------------------------------
 
     def ensure_token(self) -> Flow[None]:
         """Fetch an anonymous token unless one is at hand."""
@@ -189,7 +185,7 @@ class Core(RenderFlows):
         )
         return self.config.web_url + contract.CLAIM_PATH.format(claim_token=quote(claim, safe=""))
 
-    # --- reading ------------------------------------------------------------------------------
+    # --- reading ----------------------------------------------------------------------------------
 
     def credits(self) -> Flow[Credits]:
         """The balance (``available``, ``frozen``, ``total``)."""
@@ -214,7 +210,7 @@ class Core(RenderFlows):
             )
         )
 
-    # --- upload -------------------------------------------------------------------------------
+    # --- upload -----------------------------------------------------------------------------------
 
     def upload(
         self, paths: Sequence[str | os.PathLike[str]] = (), urls: Sequence[str] = ()
@@ -240,7 +236,7 @@ class Core(RenderFlows):
             uploaded += yield from self._call(build, read, Attempt(session_safe=True))
         return uploaded
 
-    # --- the turn -----------------------------------------------------------------------------
+    # --- the turn ---------------------------------------------------------------------------------
 
     def open_turn(self, message: str) -> Flow[httpx.Response]:
         """Send ``message`` to ``/run_sse`` and return the streaming 200 response (body unread).
@@ -263,7 +259,73 @@ class Core(RenderFlows):
                 raise self._final(error)
             attempt = yield from self._recover(error, attempt)
 
-    # --- plumbing -----------------------------------------------------------------------------
+    # --- exports ----------------------------------------------------------------------------------
+
+    def submit_render(
+        self, draft: Mapping[str, Any], render_id: str | None = None
+    ) -> Flow[RenderJob]:
+        """Start an export of ``draft``. A failed submission is retried once with a *new* id
+        (a repeated id returns the existing job, so only a new id is a real second try)."""
+        yield from self.ensure_session()
+        try:
+            return (yield from self._submit(draft, render_id or self._new_render_id()))
+        except NemoError as error:
+            if not resubmit_render(error):
+                raise
+            logger.info("render submission failed (%s); retrying once with a new id", error)
+        return (yield from self._submit(draft, self._new_render_id()))
+
+    def _submit(self, draft: Mapping[str, Any], render_id: str) -> Flow[RenderJob]:
+        parse = partial(RenderJob.from_data, render_id=render_id)
+        return (
+            yield from self._call(
+                lambda: rq.submit_render(self.config, self._auth(), render_id, self._sid(), draft),
+                partial(read_value, parse=parse, kind="render"),
+                Attempt(),
+            )
+        )
+
+    def render_status(self, render_id: str) -> Flow[RenderJob]:
+        """The job's status, progress (0–100) and output URL, read from either shape."""
+        yield from self.ensure_token()
+        parse = partial(RenderJob.from_data, render_id=render_id)
+        return (
+            yield from self._call(
+                lambda: rq.render_status(self.config, self._auth(), render_id),
+                partial(read_value, parse=parse, kind="render"),
+                Attempt(),
+            )
+        )
+
+    def cancel_render(self, render_id: str) -> Flow[RenderJob]:
+        """Cancel a job; a body without a status reads as ``cancelled``."""
+        yield from self.ensure_token()
+        return (
+            yield from self._call(
+                lambda: rq.cancel_render(self.config, self._auth(), render_id),
+                partial(read_cancel, render_id=render_id),
+                Attempt(),
+            )
+        )
+
+    def download(self, url: str, dest: str | os.PathLike[str]) -> Flow[pathlib.Path]:
+        """Stream ``url`` into ``dest`` (a file, or a folder to put it in). The bytes go to a
+        temporary file beside it, renamed at the end: a failure leaves nothing half-written."""
+        target = download_target(url, dest)
+        own = rq.same_origin(self.config, url)
+        if own:
+            yield from self.ensure_token()
+        attempt = Attempt()
+        while True:
+            request = rq.download(self.config, self._auth() if own else None, url)
+            response = yield from send(request, stream=True)
+            if response.is_success:
+                return (yield from save_atomically(response, target, read_chunk))
+            refused = yield from drain(response)
+            error = error_in(refused, kind="raw") or not_a_stream(refused)
+            attempt = yield from self._recover(error, attempt)
+
+    # --- plumbing ---------------------------------------------------------------------------------
 
     def _call(
         self,
@@ -322,3 +384,54 @@ class Core(RenderFlows):
         millis = max(time.time_ns() // 1_000_000, self._last_render_ms + 1)
         self._last_render_ms = millis
         return f"render_{millis}_{secrets.token_hex(3)}"
+
+
+# --- the flows' I/O steps -------------------------------------------------------------------------
+
+
+def send(request: httpx.Request, stream: bool = False) -> Flow[httpx.Response]:
+    """Send ``request``; a transport failure becomes a :class:`NemoConnectionError`."""
+    try:
+        response: httpx.Response = yield Send(request, stream=stream)
+    except httpx.TransportError as exc:
+        raise connection_error(exc, request) from exc
+    return response
+
+
+def read_chunk(response: httpx.Response) -> Flow[bytes]:
+    """The next chunk of a streamed body (empty at the end)."""
+    try:
+        chunk: bytes = yield Read(response)
+    except httpx.TransportError as exc:
+        raise connection_error(exc, response.request) from exc
+    return chunk
+
+
+def drain(response: httpx.Response) -> Flow[httpx.Response]:
+    """Read a refused streaming response's body, close it, and return it as a read one."""
+    body = bytearray()
+    try:
+        while len(body) < ERROR_BODY_LIMIT and (chunk := (yield from read_chunk(response))):
+            body += chunk
+    except GeneratorExit:
+        raise
+    except BaseException:
+        yield Close(response)
+        raise
+    yield Close(response)
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=bytes(body),
+        request=response.request,
+    )
+
+
+def connection_error(exc: httpx.TransportError, request: httpx.Request) -> NemoConnectionError:
+    """A transport failure as the client reports it: what failed and where (no token)."""
+    what = type(exc).__name__
+    detail = f": {exc}" if str(exc) else ""
+    message = (
+        f"could not reach {request.url.scheme}://{request.url.netloc.decode()} ({what}{detail})"
+    )
+    return NemoConnectionError(message, request=request)

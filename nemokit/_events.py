@@ -1,6 +1,6 @@
 """One decoded SSE item → the typed events of a ``/run_sse`` turn, in either dialect.
 
-The sources disagree on the shape of the stream's JSON (``CONTRACT.md``), so :func:`interpret`
+The sources disagree on the shape of the stream's JSON (``docs/contract.md``), so :func:`interpret`
 reads both the ADK dialect (``{"content": {"parts": [...]}, "author", ...}``) and the simple one
 (``{"type": "text", "content": ...}``), and all three heartbeat forms. It never raises: whatever
 it cannot read comes out as :class:`UnknownEvent` carrying the raw data, so nothing is lost and a

@@ -1,6 +1,6 @@
 """Reading responses into data, or into the error they describe (no I/O).
 
-The variants a robust client survives (``CONTRACT.md``):
+The variants a robust client survives (``docs/contract.md``):
 
 - the ``{"code", "message", "data"}`` envelope, where a non-zero ``code`` is an error on *any*
   HTTP status;
@@ -11,7 +11,8 @@ The variants a robust client survives (``CONTRACT.md``):
   (:class:`~nemokit.UnexpectedResponse`).
 
 Errors carry the code, the message, the HTTP status, the redacted request and the body; anything
-that looks like a token is removed from the message and the body first.
+that looks like a token is removed from the message and the body first. The last few readers are
+for single answers: a claim token, a cancel, and a ``/run_sse`` answer that is not a stream.
 """
 
 from __future__ import annotations
@@ -20,20 +21,25 @@ import email.utils
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Literal, TypeGuard, TypeVar
 
 import httpx
 
 from . import contract
 from ._errors import APIError, UnexpectedResponse, error_for
-from ._models import MissingField
+from ._models import MissingField, RenderJob
 
 __all__ = [
     "Kind",
+    "claim_token_of",
     "error_in",
+    "is_json",
+    "not_a_stream",
     "parse_retry_after",
+    "read_cancel",
     "read_data",
     "read_value",
     "redact_text",
@@ -201,13 +207,13 @@ def _error(response: httpx.Response, body: Any, kind: Kind) -> APIError | None:
 def read_data(response: httpx.Response, kind: Kind = "envelope") -> Any:
     """The ``data`` of an envelope (``kind="envelope"``), the whole body of a render response
     (``kind="render"``), or ``None`` (``kind="raw"``); raises the error the response describes."""
-    body, is_json = _decode(response)
+    body, decoded = _decode(response)
     error = _error(response, body, kind)
     if error is not None:
         raise error
     if kind == "raw":
         return None
-    if not is_json:
+    if not decoded:
         kind_text = response.headers.get("Content-Type", "no content type")
         raise _unexpected(
             f"expected a JSON body, got {kind_text}: {_snippet(response)!r}", response, None
@@ -242,3 +248,39 @@ def read_value(response: httpx.Response, parse: Callable[[Any], T], kind: Kind =
         return parse(data)
     except MissingField as exc:
         raise _unexpected(str(exc), response, data) from None
+
+
+def claim_token_of(data: Any) -> str:
+    """The claim token of a ``/claim-token`` answer's ``data``."""
+    token = data.get("claim_token") if isinstance(data, Mapping) else None
+    if not isinstance(token, str) or not token:
+        raise MissingField("claim token: missing field 'claim_token'")
+    return token
+
+
+def read_cancel(response: httpx.Response, render_id: str) -> RenderJob:
+    """A cancel answer; a body without a status reads as ``cancelled``."""
+    error = error_in(response, kind="render")
+    if error is not None:
+        raise error
+    try:
+        return read_value(response, partial(RenderJob.from_data, render_id=render_id), "render")
+    except UnexpectedResponse:
+        status = contract.RenderStatus.CANCELLED
+        return RenderJob(id=render_id, status=status, progress=0.0, output_url=None, raw={})
+
+
+def is_json(response: httpx.Response) -> bool:
+    """Whether the response says it is JSON (a refused stream does)."""
+    return "json" in response.headers.get("Content-Type", "").lower()
+
+
+def not_a_stream(response: httpx.Response) -> APIError:
+    """The error for an answer that should have been a stream and is neither that nor an error."""
+    kind = response.headers.get("Content-Type", "no content type")
+    return UnexpectedResponse(
+        f"expected a stream, got HTTP {response.status_code} with {kind}",
+        code=response.status_code,
+        status_code=response.status_code,
+        request=response.request,
+    )

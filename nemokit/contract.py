@@ -1,9 +1,10 @@
 """The Nemo API contract as data: paths, codes, header names, accepted types, limits and waits.
 
-This module is the single home of the contract's *data* (see ``CONTRACT.md``). Its *behaviour* is
-written three times on purpose: the client implements it, the mock imitates it and the conformance
-suite states it as properties, so that a mistake in one is caught by another. ``mockserver`` and
-``conformance`` import this module and nothing else of the client.
+This module is the single home of the contract's *data*; ``docs/contract.md`` states the
+contract in words. Its *behaviour* is written three times on purpose: the client implements it,
+the mock imitates it and the conformance suite states it as properties, so that a mistake in one
+is caught by another. ``mockserver`` and ``conformance`` import this module and nothing else of
+the client.
 
 Where the sources disagree, the constants name the mock's default and the variants that a robust
 client must tolerate.

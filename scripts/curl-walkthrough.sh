@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A walk through the Nemo API with curl alone, written from shared/CONTRACT.md: token, session,
+# A walk through the Nemo API with curl alone, written from docs/contract.md: token, session,
 # upload, credits, one /run_sse turn, state, export (submit, poll, download) and the claim link.
 #
 #   nemokit mock --time-scale 1000 &        # or any server that follows the contract

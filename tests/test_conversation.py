@@ -538,7 +538,7 @@ def test_async_errors_are_views_too(api: FakeAPI) -> None:
 def test_quick_edit_workflow_against_the_mock(tmp_path: pathlib.Path) -> None:
     """The guide's "Quick edit": upload → "trim the pauses, add transitions, and export a
     shareable link" → the MP4, against the mock in process, judged by its journal."""
-    from mockserver._app import MockServer
+    from mockserver import MockServer
     from mockserver._config import MockConfig
 
     clock = VirtualClock()

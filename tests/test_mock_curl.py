@@ -1,4 +1,4 @@
-"""`nemokit mock` serves a client that follows CONTRACT.md literally: plain curl, no nemokit.
+"""`nemokit mock` serves a client that follows docs/contract.md literally: plain curl, no nemokit.
 
 The mock runs as a subprocess (``nemokit mock --port <free> --time-scale 1000``) on loopback;
 ``scripts/curl-walkthrough.sh`` walks every endpoint against it, and a few single curl commands

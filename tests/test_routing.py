@@ -1,4 +1,4 @@
-"""Routing: what the user typed or sent → the client's steps (CONTRACT.md, "Routing")."""
+"""Routing: what the user typed or sent → the client's steps (docs/contract.md, "Routing")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The recording reverse proxy: an ASGI app that forwards to a target and keeps a cassette.
 
 Every request is forwarded over one pooled :class:`httpx.AsyncClient`. With a cassette, that
-client's transport is the replay router of :func:`conformance._replay.build_router` (the same
-record modes, matching, redaction and playback as the pytest plugin): ``none`` answers from the
+client's transport is the replay router of :func:`conformance.cassettes.build_router` (the
+same record modes, matching, redaction and playback as the pytest plugin): ``none`` answers from the
 cassette alone, ``once``/``new_episodes``/``all`` send to the target what they must and record it
 through the existing recording transport, SSE blocks with their times included. Responses go
 back chunk by chunk as they arrive (``aiter_raw``: nothing is buffered, so heartbeats keep
@@ -38,11 +38,11 @@ import httpx
 from nemokit import contract
 from nemokit._clock import Clock
 
-from .._cassette import CassetteError, dumps_cassette, save_cassette
-from .._playback import Timing
-from .._redact import SECRET_RE, Redactor, find_secrets
-from .._replay import CassetteRouter, build_router
-from .._replay_values import CassetteMiss, RecordMode
+from ..cassettes._cassette import CassetteError, dumps_cassette, save_cassette
+from ..cassettes._playback import Timing
+from ..cassettes._redact import SECRET_RE, Redactor, find_secrets
+from ..cassettes._replay import CassetteRouter, build_router
+from ..cassettes._replay_values import CassetteMiss, RecordMode
 from ._hop import end_to_end
 
 __all__ = ["DEFAULT_MAX_BODY", "ProxyApp", "ProxyStats", "proxy_timeout"]
@@ -59,6 +59,8 @@ DEFAULT_MAX_BODY = 2 * 1024 * 1024 * 1024
 #: Requests bodies are read whole (the replay key needs them): an upload's limit, plus room.
 MAX_REQUEST_BODY = contract.MAX_UPLOAD_BYTES + 1024 * 1024
 _VIA = (b"via", b"1.1 nemokit-proxy")
+#: Methods RFC 9110 calls idempotent: safe to send again when no answer came back.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class _HideSecrets(logging.Filter):
@@ -85,7 +87,9 @@ def proxy_timeout() -> httpx.Timeout:
 
 def _limits() -> httpx.Limits:
     # Hundreds of clients may hold a stream open at once: the pool must not be what waits.
-    return httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+    # An idle connection is dropped well before common servers drop it (uvicorn after 5 s):
+    # reusing one the target is closing at that moment fails with nothing sent back.
+    return httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=2.0)
 
 
 @dataclass(slots=True)
@@ -226,14 +230,13 @@ class ProxyApp:
         self, request: httpx.Request, path: str, receive: Receive, send: Send
     ) -> None:
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._send(request)
         except CassetteMiss as miss:
             log.warning("%s", miss)
             await _envelope(send, path, 404, str(miss))
             return
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
             self._own.failed += 1
-            self._unanswered += self.router is not None
             detail = self._fail(request, "no answer", error)
             await _envelope(send, path, 502, f"the target gave no usable answer: {detail}")
             return
@@ -249,6 +252,21 @@ class ProxyApp:
             return
         self._own.forwarded += self.router is None
         await self._stream(request, response, receive, send)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send once; an idempotent request whose connection broke before any answer is sent
+        once more (as nginx does), since a pooled connection may close as it is reused. Never a
+        POST: a turn that reached the target must not be started twice."""
+        for attempt in (1, 2):
+            try:
+                return await self._client.send(request, stream=True)
+            except httpx.TransportError as error:
+                self._unanswered += self.router is not None
+                broken = isinstance(error, (httpx.ReadError, httpx.WriteError,
+                                            httpx.RemoteProtocolError))  # fmt: skip
+                if attempt == 2 or not broken or request.method not in _IDEMPOTENT:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _stream(
         self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send

@@ -43,13 +43,13 @@ Exit codes:
 
 KIT = {
     "record": LazyEntry(
-        "conformance._cli_record:record_command", "Record a session with an API into a cassette."
+        "nemokit.cli._record_cmd:record_command", "Record a session with an API into a cassette."
     ),
     "proxy": LazyEntry(
         "nemokit.cli._proxy_cmd:proxy_command", "Record any client's traffic through a proxy."
     ),
     "conformance": LazyEntry(
-        "conformance._cli_conformance:conformance_command",
+        "nemokit.cli._conformance_cmd:conformance_command",
         "Check an API (or the mock) against the contract.",
     ),
 }
@@ -62,7 +62,7 @@ CASSETTES = {
         "nemokit.cli._diff_cmd:diff_command", "Show the drift between two recordings."
     ),
     "verify": LazyEntry(
-        "conformance._cli_verify:verify_command", "Check cassettes: format, redaction, replay."
+        "nemokit.cli._verify_cmd:verify_command", "Check cassettes: format, redaction, replay."
     ),
 }
 

@@ -59,9 +59,8 @@ def demo(seed: int, json_mode: bool) -> None:
     Upload, edit, a silent edit, the tracks and the export, in virtual time: a few seconds.
     """
     try:
-        from mockserver._app import MockServer
+        from mockserver import MockServer, StreamingTransport
         from mockserver._config import MockConfig
-        from mockserver._transport import StreamingTransport
     except ImportError as exc:
         raise click.ClickException(
             f"`nemokit demo` needs the mock extra: pip install 'nemokit[mock]' ({exc})."

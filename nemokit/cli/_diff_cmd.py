@@ -31,8 +31,8 @@ def diff_command(a: pathlib.Path, b: pathlib.Path, as_json: bool, junit: pathlib
                  ) -> None:  # fmt: skip
     """Compare two recordings of the same flow (A: the reference, B: the other) on status, code,
     JSON shape and SSE event sequence. Exits 1 on any difference."""
-    from conformance._cassette import CassetteError, load_cassette
-    from conformance._cassette_diff import diff_cassettes
+    from conformance.cassettes._cassette import CassetteError, load_cassette
+    from conformance.cassettes._diff import diff_cassettes
 
     try:
         first, second = load_cassette(a), load_cassette(b)

@@ -22,8 +22,8 @@ __all__ = ["export_command", "import_command"]
 )
 def import_command(har: pathlib.Path, output: pathlib.Path | None) -> None:
     """Turn a HAR 1.2 file (browser DevTools: "Save all as HAR") into a redacted cassette."""
-    from conformance._cassette import CassetteError, save_cassette
-    from conformance._har import cassette_from_har
+    from conformance.cassettes._cassette import CassetteError, save_cassette
+    from conformance.cassettes._har import cassette_from_har
 
     try:
         text = har.read_text(encoding="utf-8")
@@ -53,8 +53,8 @@ def import_command(har: pathlib.Path, output: pathlib.Path | None) -> None:
 )
 def export_command(cassette: pathlib.Path, as_har: bool, output: pathlib.Path | None) -> None:
     """Write a cassette as HAR 1.2, for a browser, WireMock or Hoverfly."""
-    from conformance._cassette import CassetteError, load_cassette
-    from conformance._har import har_from_cassette
+    from conformance.cassettes._cassette import CassetteError, load_cassette
+    from conformance.cassettes._har import har_from_cassette
 
     if not as_har:
         raise click.UsageError("say which format: --har")

@@ -144,7 +144,7 @@ def mock(
     try:
         import uvicorn
 
-        from mockserver._app import MockServer
+        from mockserver import MockServer
     except ImportError as exc:
         raise click.ClickException(_NEEDS_EXTRA.format(error=exc)) from None
     config = mock_config(
@@ -180,8 +180,7 @@ def quiet_injected_faults(record: logging.LogRecord) -> bool:
     A ``drop`` or ``cut_after`` fault breaks the connection by raising inside the app; that is
     the fault doing its job (the journal says so), not an error of the mock.
     """
-    from mockserver._faults import DroppedConnection
-    from mockserver._stream import StreamCut
+    from mockserver import DroppedConnection, StreamCut
 
     error = record.exc_info[1] if record.exc_info else None
     return not isinstance(error, (DroppedConnection, StreamCut))

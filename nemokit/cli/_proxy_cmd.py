@@ -74,7 +74,7 @@ def proxy_command(
     """Forward a client to --target and record what passes into a cassette."""
     import uvicorn
 
-    from conformance._cassette import CassetteError
+    from conformance.cassettes._cassette import CassetteError
     from conformance.proxy import ProxyApp
     from nemokit._errors import ConfigurationError
 
@@ -120,7 +120,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _save(app: Any) -> pathlib.Path | None:
-    from conformance._cassette import CassetteError
+    from conformance.cassettes._cassette import CassetteError
 
     try:
         saved: pathlib.Path | None = app.save()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance._cassette import (
+from conformance.cassettes._cassette import (
     CASSETTE_FORMAT_VERSION,
     BinaryBody,
     Cassette,

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from conformance._cassette import dumps_cassette, load_cassette
-from conformance._redact import find_secrets
-from conformance._scenarios import SCENARIOS, record_scenario, replay_scenario
+from conformance.cassettes._cassette import dumps_cassette, load_cassette
+from conformance.cassettes._redact import find_secrets
+from conformance.cassettes._scenarios import SCENARIOS, record_scenario, replay_scenario
 
 CASSETTES = pathlib.Path(__file__).resolve().parents[2] / "cassettes"
 FILES = sorted(CASSETTES.glob("*.json"))

@@ -10,8 +10,8 @@ import pathlib
 import httpx
 import pytest
 
-from conformance._driver import LiveMock
-from conformance._redact import find_secrets
+from conformance.drivers._live_mock import LiveMock
+from conformance.cassettes._redact import find_secrets
 from mockserver._config import MockConfig
 from nemokit import contract
 

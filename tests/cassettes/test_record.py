@@ -18,20 +18,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance._cassette import (
+from conformance.cassettes._cassette import (
     BinaryBody,
     JsonBody,
     MultipartBody,
     TextBody,
     load_cassette,
 )
-from conformance._record import (
+from conformance.cassettes._record import (
     KEEP_BINARY_BYTES,
     AsyncRecordingTransport,
     BlockSplitter,
     RecordingTransport,
 )
-from conformance._redact import find_secrets
+from conformance.cassettes._redact import find_secrets
 from nemokit._clock import VirtualClock
 
 TOKEN = "nmv_usr_Zq3kP9xY_secret"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance._redact import PLACEHOLDER_RE, Redactor, find_secrets
+from conformance.cassettes._redact import PLACEHOLDER_RE, Redactor, find_secrets
 
 TOKEN = "nmv_usr_9f8e7d6c5b4a"
 OTHER = "nmv_usr_0000aaaa1111"

@@ -3,7 +3,7 @@ each again wherever it appears, glued to other text or not, with its own placeho
 
 from __future__ import annotations
 
-from conformance._redact import Redactor, find_secrets
+from conformance.cassettes._redact import Redactor, find_secrets
 
 
 def test_hundreds_of_seen_tokens_and_client_ids_are_each_found_again() -> None:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance._cassette import (
+from conformance.cassettes._cassette import (
     BinaryBody,
     Cassette,
     CassetteError,
@@ -27,9 +27,9 @@ from conformance._cassette import (
     load_cassette,
     save_cassette,
 )
-from conformance._record import AsyncRecordingTransport, RecordingTransport
-from conformance._redact import find_secrets
-from conformance._replay import CassetteMiss, RecordMode, build_router
+from conformance.cassettes._record import AsyncRecordingTransport, RecordingTransport
+from conformance.cassettes._redact import find_secrets
+from conformance.cassettes._replay import CassetteMiss, RecordMode, build_router
 from nemokit._clock import VirtualClock
 from nemokit._errors import ConfigurationError
 
@@ -510,7 +510,7 @@ def test_modes_and_timings_are_validated_loudly(tmp_path: pathlib.Path) -> None:
 
 
 def test_a_session_against_the_mock_replays_identically(tmp_path: pathlib.Path) -> None:
-    app_module = pytest.importorskip("mockserver._app")
+    app_module = pytest.importorskip("mockserver.http._app")
     clock = VirtualClock()
     real = httpx.ASGITransport(app=app_module.create_app(clock=clock))
     recording = AsyncRecordingTransport(real, tmp_path / "mock.json", clock=clock)

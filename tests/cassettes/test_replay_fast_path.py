@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance._cassette import Cassette, Interaction, JsonBody, RecordedRequest, RecordedResponse
-from conformance._redact import _PATTERNS, KINDS, PLACEHOLDER_RE, find_secrets
-from conformance._replay import (
+from conformance.cassettes._cassette import Cassette, Interaction, JsonBody, RecordedRequest, RecordedResponse
+from conformance.cassettes._redact import _PATTERNS, KINDS, PLACEHOLDER_RE, find_secrets
+from conformance.cassettes._replay import (
     _MATCHING,
     _RENDER_ID,
     _SECRET_PREFIXES,

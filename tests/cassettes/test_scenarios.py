@@ -8,10 +8,10 @@ import pathlib
 import pytest
 from click.testing import CliRunner
 
-from conformance._cassette import Cassette, dumps_cassette, load_cassette
-from conformance._cli_record import record_command
-from conformance._redact import find_secrets
-from conformance._scenarios import SCENARIOS, UserStep, file_bytes, record_scenario
+from conformance.cassettes._cassette import Cassette, dumps_cassette, load_cassette
+from nemokit.cli._record_cmd import record_command
+from conformance.cassettes._redact import find_secrets
+from conformance.cassettes._scenarios import SCENARIOS, UserStep, file_bytes, record_scenario
 from mockserver._media import tiny_mp4
 from nemokit import contract
 

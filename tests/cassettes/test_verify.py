@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from conformance._cassette import load_cassette
-from conformance._cli_verify import verify_command
-from conformance._verify import event_kinds, json_shape, shape_differences, verify_cassette
+from conformance.cassettes._cassette import load_cassette
+from nemokit.cli._verify_cmd import verify_command
+from conformance.cassettes._verify import event_kinds, json_shape, shape_differences, verify_cassette
 
 CASSETTES = pathlib.Path(__file__).resolve().parents[2] / "cassettes"
 
@@ -83,7 +83,7 @@ def remote_mock() -> Iterator[str]:
     """The mock on a free loopback port (a 'remote' server for --against)."""
     import uvicorn
 
-    from mockserver._app import MockServer
+    from mockserver import MockServer
     from mockserver._config import MockConfig
 
     cassette = load_cassette(CASSETTES / "error_4001.json")

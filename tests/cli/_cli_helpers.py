@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import Result
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from nemokit._clock import VirtualClock
 
 API = "http://mock.cli.test"

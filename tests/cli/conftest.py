@@ -10,10 +10,9 @@ import pytest
 from _cli_helpers import API, SECRETS, InterruptingClock, Run
 from click.testing import CliRunner, Result
 
-from mockserver._app import MockServer
+from mockserver import MockServer, StreamingTransport
 from mockserver._config import MockConfig
 from mockserver._media import tiny_mp4
-from mockserver._transport import StreamingTransport
 from nemokit.cli import Runtime, cli
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from _cli_helpers import API, Run, json_lines, paths
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from nemokit import contract
 from nemokit.cli import Runtime
 

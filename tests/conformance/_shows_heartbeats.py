@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance._adapter import NemokitAdapter
-from conformance._model import Shown, Step
+from conformance.drivers._adapter import NemokitAdapter
+from conformance.drivers._protocol import Shown, Step
 
 
 class _Adapter(NemokitAdapter):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._adapter import nemokit_factory
-from conformance._broken import BROKEN_CLIENTS, BROKEN_SCENARIOS
-from conformance._harness import run_scenario
-from conformance._rules import RULES, rule_by_id
+from conformance.drivers._adapter import nemokit_factory
+from conformance.suite._broken import BROKEN_CLIENTS, BROKEN_SCENARIOS
+from conformance.suite._harness import run_scenario
+from conformance.suite._rules import RULES, rule_by_id
 
 
 def test_every_broken_client_has_a_scenario_and_a_known_rule() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._rules import RULES
-from conformance._suite import run_suite
+from conformance.suite._rules import RULES
+from conformance.suite._suite import run_suite
 from nemokit import contract
 
 DOC = Path(__file__).parents[2] / "docs" / "conformance.md"

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance._driver import DriverAdapter, DriverError, LiveMock, driver_env, driver_factory
-from conformance._harness import install_faults, journal_requests, mock_config, turn_records
-from conformance._model import Fault, Observation, Scenario, ServerVariant, Shown, Step
-from conformance._rules import RULES
+from conformance.drivers._driver import DriverAdapter, DriverError, driver_env, driver_factory
+from conformance.drivers._live_mock import LiveMock
+from conformance.drivers._protocol import Shown, Step
+from conformance.suite._harness import install_faults, journal_requests, mock_config, turn_records
+from conformance.suite._model import Fault, Observation, Scenario, ServerVariant
+from conformance.suite._rules import RULES
 from nemokit._clock import ScaledClock, VirtualClock
 
 NODE_DRIVER = Path(__file__).parents[2] / "conformance" / "drivers" / "node" / "nemo-driver.mjs"

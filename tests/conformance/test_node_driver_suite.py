@@ -22,11 +22,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import settings
 
-from conformance._cli_conformance import conformance_command
-from conformance._driver import driver_factory, live_skips
-from conformance._model import Scenario, Step
-from conformance._rules import RULES
-from conformance._suite import PROFILES, replay, run_suite
+from conformance.drivers._driver import driver_factory
+from conformance.drivers._protocol import Step
+from conformance.suite._live import live_skips
+from conformance.suite._model import Scenario
+from conformance.suite._rules import RULES
+from conformance.suite._suite import PROFILES, replay, run_suite
+from nemokit.cli._conformance_cmd import conformance_command
 
 NODE_DRIVER = Path(__file__).parents[2] / "conformance" / "drivers" / "node" / "nemo-driver.mjs"
 SMOKE = "node-smoke"

@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from conformance._broken import BROKEN_CLIENTS
+from conformance.suite._broken import BROKEN_CLIENTS
 
 pytest_plugins = ["pytester"]
 
@@ -38,7 +38,7 @@ def test_the_reference_client_passes(pytester: pytest.Pytester) -> None:
 def test_a_broken_client_fails_with_the_rule_id(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         broken_client=(
-            "from conformance._broken import BROKEN_CLIENTS\n"
+            "from conformance.suite._broken import BROKEN_CLIENTS\n"
             "factory = BROKEN_CLIENTS['no_authorization'][0]\n"
         )
     )

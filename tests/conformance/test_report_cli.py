@@ -9,11 +9,12 @@ import xml.etree.ElementTree as ET
 from click.testing import CliRunner
 from rich.console import Console
 
-from conformance._cli_conformance import conformance_command
-from conformance._model import Scenario, Step, Violation
-from conformance._report import junit_xml, print_table
-from conformance._rules import rule_by_id
-from conformance._suite import RuleResult, SuiteResult
+from conformance.drivers._protocol import Step
+from conformance.suite._model import Scenario, Violation
+from conformance.suite._report import junit_xml, print_table
+from conformance.suite._rules import rule_by_id
+from conformance.suite._suite import RuleResult, SuiteResult
+from nemokit.cli._conformance_cmd import conformance_command
 
 FAILED = RuleResult(
     rule_by_id("R1"),

@@ -6,17 +6,16 @@ from typing import Any
 
 import pytest
 
-from conformance._model import (
+from conformance.drivers._protocol import Shown, Step
+from conformance.suite._model import (
     Fault,
     Observation,
     Request,
     Scenario,
     ServerVariant,
-    Shown,
-    Step,
     TurnRecord,
 )
-from conformance._rules import RULES, rule_by_id
+from conformance.suite._rules import RULES, rule_by_id
 
 TOKEN = "nmv_usr_abcdefghijklmnop"
 SID = "1234567890123456789"

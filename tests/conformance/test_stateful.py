@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance._adapter import nemokit_factory
-from conformance._broken import BROKEN_CLIENTS
-from conformance._harness import IncrementalRun
-from conformance._model import Fault, ServerVariant, Step
-from conformance._rules import RULES
-from conformance._stateful import conformance_machine
+from conformance.drivers._adapter import nemokit_factory
+from conformance.drivers._protocol import Step
+from conformance.suite._broken import BROKEN_CLIENTS
+from conformance.suite._harness import IncrementalRun
+from conformance.suite._model import Fault, ServerVariant
+from conformance.suite._rules import RULES
+from conformance.suite._stateful import conformance_machine
 
 #: Few, short programs: each step runs a real turn on the mock (milliseconds of real time).
 _BUDGET = settings(

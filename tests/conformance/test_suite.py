@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from conformance._adapter import NemokitAdapter, load_factory, nemokit_factory
-from conformance._harness import run_scenario
-from conformance._model import Fault, Scenario, ServerVariant, Shown, Step
-from conformance._rules import RULES
-from conformance._suite import replay, run_suite
+from conformance.drivers._adapter import NemokitAdapter, load_factory, nemokit_factory
+from conformance.drivers._protocol import Shown, Step
+from conformance.suite._harness import run_scenario
+from conformance.suite._model import Fault, Scenario, ServerVariant
+from conformance.suite._rules import RULES
+from conformance.suite._suite import replay, run_suite
 
 
 def test_reference_client_passes_every_rule_on_the_mock() -> None:
@@ -112,11 +113,11 @@ def test_scenario_json_round_trip_and_clear_errors() -> None:
 
 
 def test_load_factory_names_what_is_wrong() -> None:
-    assert load_factory("conformance._adapter:nemokit_factory") is nemokit_factory
+    assert load_factory("conformance.drivers._adapter:nemokit_factory") is nemokit_factory
     for spec, word in (
         ("nocolon", "module:factory"),
         ("no_such_mod_x:f", "cannot import"),
-        ("conformance._adapter:nope", "no attribute"),
+        ("conformance.drivers._adapter:nope", "no attribute"),
     ):
         with pytest.raises(ValueError, match=word):
             load_factory(spec)

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 import nemokit._turn as turn_module
-from conformance._adapter import nemokit_factory
-from conformance._harness import run_scenario
-from conformance._model import Fault, Observation, Scenario, ServerVariant, Shown, Step
-from conformance._rules import RULES, rule_by_id
-from conformance._suite import check_rule
+from conformance.drivers._adapter import nemokit_factory
+from conformance.drivers._protocol import Shown, Step
+from conformance.suite._harness import run_scenario
+from conformance.suite._model import Fault, Observation, Scenario, ServerVariant
+from conformance.suite._rules import RULES, rule_by_id
+from conformance.suite._suite import check_rule
 from mockserver._config import SSE_FRAMINGS
 from nemokit._sse import SSEComment, SSEEvent, SSEItem
 
@@ -107,7 +108,7 @@ def test_nemokit_passes_s9_and_s10_under_the_suite() -> None:
 
 def _observation(*replies: str, texts: tuple[str, ...]) -> tuple[Scenario, Observation]:
     """A hand-built turn that sent ``texts`` and a client that showed ``replies``."""
-    from conformance._model import Request, TurnRecord
+    from conformance.suite._model import Request, TurnRecord
 
     scenario = spoken("crlf")
     request = Request(

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit import contract
 from nemokit._clock import VirtualClock

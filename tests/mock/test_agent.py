@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver._agent import TurnScript, plan_turn, track_summary
+from mockserver import TurnScript, plan_turn
 from mockserver._config import MockConfig
+from mockserver.agent import track_summary
 from nemokit import contract
 
 CLIP = {

@@ -7,9 +7,8 @@ import threading
 import pytest
 from _mockapi import Api
 
-from mockserver._app import MockServer, create_app
+from mockserver import Journal, MockServer, create_app
 from mockserver._config import MockConfig
-from mockserver._journal import Journal
 from nemokit import contract
 from nemokit._clock import ScaledClock
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver._endpoints import JSON_BODY_LIMIT
+from mockserver.http import JSON_BODY_LIMIT
 from nemokit import contract
 
 SID = "1234567890123456789"

@@ -10,10 +10,8 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from mockserver._agent import TurnScript
-from mockserver._app import MockServer
-from mockserver._errors import ApiError
-from mockserver._state import Account, Session
+from mockserver import ApiError, MockServer, TurnScript
+from mockserver.state import Account, Session
 from nemokit import contract
 from nemokit._clock import VirtualClock
 

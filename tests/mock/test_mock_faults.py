@@ -6,7 +6,7 @@ import httpx
 import pytest
 from _mockapi import Api
 
-from mockserver._faults import DroppedConnection, FaultRule
+from mockserver import DroppedConnection, FaultRule
 from nemokit import contract
 
 
@@ -82,7 +82,7 @@ def test_dropped_connection_sends_a_partial_body_then_breaks() -> None:
 
 
 def test_stream_cut_fault_breaks_the_stream_after_k_events() -> None:
-    from mockserver._stream import StreamCut
+    from mockserver import StreamCut
 
     api = Api(silent_rate=0.0)
     token, sid = api.user()

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from _mockapi import Api
 
-from mockserver._app import MockServer, _hot_target
+from mockserver import MockServer
+from mockserver.http._hot import hot_target
 from nemokit import contract
 
 ROOT = "/under"
@@ -100,7 +101,7 @@ def test_an_expired_token_is_refused_on_the_shortcut_after_it_was_accepted() -> 
 def test_only_the_exact_hot_gets_take_the_shortcut(
     method: str, path: str, root: str, target: str | None
 ) -> None:
-    assert _hot_target({"method": method, "path": path, "root_path": root}) == target
+    assert hot_target({"method": method, "path": path, "root_path": root}) == target
 
 
 def test_a_head_and_a_trailing_slash_still_get_starlettes_answers() -> None:

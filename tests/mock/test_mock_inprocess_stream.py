@@ -8,9 +8,8 @@ import json
 import httpx
 import pytest
 
-from mockserver._app import MockServer
+from mockserver import AsyncStreamingTransport, MockServer, StreamingTransport
 from mockserver._config import MockConfig
-from mockserver._transport import AsyncStreamingTransport, StreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 

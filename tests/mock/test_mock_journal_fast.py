@@ -10,8 +10,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
-from mockserver._app import _code_of
-from mockserver._journal import Journal
+from mockserver import Journal
+from mockserver.http._watch import code_of
 from nemokit import contract
 
 _values = st.recursive(
@@ -52,7 +52,7 @@ def _full_parse(body: bytes) -> int | None:
 def test_the_code_read_from_a_rendered_body_is_the_code_a_full_parse_finds(value: Any) -> None:
     # Every body the mock sends is rendered by JSONResponse (compact) or json.dumps (spaced).
     for body in (bytes(JSONResponse(value).body), json.dumps(value).encode()):
-        assert _code_of(body) == _full_parse(body)
+        assert code_of(body) == _full_parse(body)
 
 
 def test_the_journal_notes_the_code_of_a_success_and_of_an_error() -> None:

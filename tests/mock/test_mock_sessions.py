@@ -108,7 +108,7 @@ def test_turn_holds_its_cost_while_it_runs() -> None:
     token, sid = api.user()
     account = api.server.state.authenticate(token)
     session = api.server.state.session_of(account, sid)
-    from mockserver._agent import plan_turn
+    from mockserver import plan_turn
 
     def plan(text: str, draft: dict[str, Any], media: Any, index: int) -> Any:
         return plan_turn(text, draft, media, seed=0, turn_index=index, config=api.server.config)
@@ -173,7 +173,7 @@ def test_a_draft_lands_even_when_nobody_reads_it() -> None:
     api.upload(token, sid, ("beach.mp4", b"\x00" * 100))
     account = api.server.state.authenticate(token)
     session = api.server.state.session_of(account, sid)
-    from mockserver._agent import plan_turn
+    from mockserver import plan_turn
 
     def plan(text: str, draft: dict[str, Any], media: Any, index: int) -> Any:
         return plan_turn(text, draft, media, seed=0, turn_index=index, config=api.server.config)

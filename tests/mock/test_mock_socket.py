@@ -11,7 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
-from mockserver._app import MockServer
+from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit import contract
 from nemokit._clock import ScaledClock

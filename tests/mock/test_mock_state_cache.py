@@ -12,9 +12,9 @@ from typing import Any
 
 from _mockapi import Api
 
-from mockserver._agent import plan_turn
-from mockserver._errors import ok_body
-from mockserver._records import Session, Turn
+from mockserver import plan_turn
+from mockserver._envelopes import ok_body
+from mockserver.state import Session, Turn
 from nemokit import contract
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from _mockapi import Api
 
-from mockserver._agent import plan_turn
+from mockserver import plan_turn
 
 
 def _edited(api: Api) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from _mockapi import Api
 
-from mockserver._upload import sanitize_filename
+from mockserver.http._upload import sanitize_filename
 from nemokit import contract
 
 BOUNDARY = "nemoboundary"

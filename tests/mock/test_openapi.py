@@ -9,11 +9,8 @@ from typing import Any
 
 import pytest
 
-from mockserver._agent import plan_turn
+from mockserver import new_render_job, openapi_document, plan_turn, play_turn
 from mockserver._config import MockConfig
-from mockserver._openapi import openapi_document
-from mockserver._render import new_render_job
-from mockserver._stream import play_turn
 from nemokit import contract
 from nemokit._clock import VirtualClock
 from nemokit._sse import SSEEvent, decode_all

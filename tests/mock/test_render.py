@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver import RenderJob, new_render_job
 from mockserver._config import MockConfig
 from mockserver._media import tiny_mp4
-from mockserver._render import RenderJob, iso_time, new_render_job
+from mockserver.state._render import iso_time
 from nemokit.contract import RenderStatus
 
 BASE = "http://127.0.0.1:8765"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from mockserver._agent import ScriptItem, TurnScript, plan_turn
+from mockserver import ScriptItem, StreamCut, TurnScript, plan_turn, play_turn
 from mockserver._config import MockConfig
-from mockserver._stream import STALL_LIMIT, StreamCut, play_turn
+from mockserver.agent import STALL_LIMIT
 from nemokit import contract
 from nemokit._clock import VirtualClock
 from nemokit._events import Heartbeat, StreamError, TextEvent, ToolCall, ToolResult, interpret

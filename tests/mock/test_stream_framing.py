@@ -14,16 +14,9 @@ import itertools
 import httpx
 import pytest
 
-from mockserver._agent import ScriptItem, TurnScript
-from mockserver._app import create_app
+from mockserver import ScriptItem, TurnScript, create_app, play_turn
 from mockserver._config import SSE_FRAMINGS, MockConfig
-from mockserver._stream import (
-    LONG_PROGRESS_EVERY,
-    frame_event,
-    frame_heartbeat,
-    play_turn,
-    split_frame,
-)
+from mockserver.agent import LONG_PROGRESS_EVERY, frame_event, frame_heartbeat, split_frame
 from nemokit._clock import VirtualClock
 from nemokit._events import Heartbeat, ToolCall, ToolResult, TurnEvent, interpret
 from nemokit._sse import SSEDecoder

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from mockserver._transport import AsyncStreamingTransport, StreamingTransport
+from mockserver import AsyncStreamingTransport, StreamingTransport
 from nemokit._clock import VirtualClock
 
 URL = "http://mock"
@@ -281,9 +281,8 @@ def test_sync_upload_and_close() -> None:
 
 
 def test_a_turn_streams_through_in_virtual_time_and_a_cut_breaks_it() -> None:
-    from mockserver._agent import plan_turn
+    from mockserver import plan_turn, play_turn
     from mockserver._config import MockConfig
-    from mockserver._stream import play_turn
     from nemokit._sse import SSEDecoder, SSEEvent
 
     clock = VirtualClock()

@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 
 from conformance.proxy import ProxyApp
-from mockserver._app import MockServer
+from mockserver import AsyncStreamingTransport, MockServer
 from mockserver._config import MockConfig
-from mockserver._transport import AsyncStreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 

@@ -3,7 +3,8 @@
 One raw asyncio server in a thread answers by path, byte for byte, so it can break HTTP in ways
 no framework allows: ``/ok`` (a JSON answer), ``/garbage`` (not HTTP at all), ``/bad-header``
 (a header value with control bytes), ``/cut`` (an SSE stream whose server dies after two events),
-``/big`` (a 100 MB body), ``/token`` (an answer carrying a token).
+``/big`` (a 100 MB body), ``/token`` (an answer carrying a token), ``/flaky`` (every other
+request is dropped without an answer; ``FLAKY_SEEN`` counts them by method).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 TOKEN = "nmv_usr_FaultTargetSecret123"
 BIG = 100 * 1024 * 1024
 _CHUNK = b"\0" * (1024 * 1024)
+FLAKY_SEEN: dict[str, int] = {}
 
 
 def _json(body: bytes, extra: bytes = b"") -> bytes:
@@ -26,7 +28,13 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     try:
         head = await reader.readuntil(b"\r\n\r\n")
         path = head.split(b" ", 2)[1].split(b"?")[0]
-        if path == b"/garbage":
+        if path == b"/flaky":
+            method = head.split(b" ", 1)[0].decode()
+            FLAKY_SEEN[method] = FLAKY_SEEN.get(method, 0) + 1
+            if sum(FLAKY_SEEN.values()) % 2 == 1:
+                return  # closed with nothing sent back, as a server closing an idle connection
+            writer.write(_json(b'{"code": 0, "message": "success", "data": {"flaky": true}}'))
+        elif path == b"/garbage":
             writer.write(b"this is not HTTP at all\r\n\r\n")
         elif path == b"/bad-header":
             writer.write(b"HTTP/1.1 200 OK\r\nx-bad: a\x00\x01b\r\ncontent-length: 2\r\n\r\n{}")

@@ -12,9 +12,9 @@ import pytest
 from _inproc import record
 from click.testing import CliRunner
 
-from conformance._cassette import BinaryBody, JsonBody, load_cassette
-from conformance._redact import find_secrets
-from conformance._verify import event_kinds
+from conformance.cassettes._cassette import BinaryBody, JsonBody, load_cassette
+from conformance.cassettes._redact import find_secrets
+from conformance.cassettes._verify import event_kinds
 from nemokit import contract
 from nemokit.cli import cli
 

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conformance._cassette import load_cassette
-from conformance._driver import LiveMock
-from conformance._redact import find_secrets
+from conformance.cassettes._cassette import load_cassette
+from conformance.cassettes._redact import find_secrets
+from conformance.drivers._live_mock import LiveMock
 from mockserver._config import MockConfig
 from nemokit import contract
 

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _targets import BIG, TOKEN, FaultTarget, closed_port_url
+from _targets import BIG, FLAKY_SEEN, TOKEN, FaultTarget, closed_port_url
 
-from conformance._cassette import BinaryBody, load_cassette
-from conformance._redact import find_secrets
-from conformance.proxy import ProxyApp, ServedApp
+from conformance.cassettes._cassette import BinaryBody, load_cassette
+from conformance.cassettes._redact import find_secrets
+from conformance.drivers._served import ServedApp
+from conformance.proxy import ProxyApp
 
 pytestmark = [pytest.mark.socket]
 
@@ -128,3 +129,17 @@ def test_no_token_reaches_the_cassette_or_the_failure_notes(
     text = saved.read_text(encoding="utf-8")
     assert find_secrets(text) == []
     assert "<TOKEN_1>" in text
+
+
+def test_a_broken_connection_is_retried_once_for_a_get_and_never_for_a_post(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    FLAKY_SEEN.clear()
+    app, served = _proxy(target.url, tmp_path / "flaky.json")
+    with served, httpx.Client(base_url=served.url) as client:
+        assert client.get("/flaky").json()["data"] == {"flaky": True}  # dropped, then answered
+        posted = client.post("/flaky", json={"message": "start a turn"})  # dropped: a 502
+    assert FLAKY_SEEN == {"GET": 2, "POST": 1}  # the POST reached the target once, never again
+    assert posted.status_code == 502
+    assert app.stats.recorded == 1
+    assert app.stats.failed == 1

@@ -11,12 +11,14 @@ import subprocess
 
 import pytest
 
-from conformance._cassette import load_cassette
-from conformance._driver import LiveMock, driver_env
-from conformance._redact import find_secrets
-from conformance.proxy import ProxyApp, ServedApp
+from conformance.cassettes._cassette import load_cassette
+from conformance.cassettes._redact import find_secrets
+from conformance.drivers._driver import driver_env
+from conformance.drivers._live_mock import LiveMock
+from conformance.drivers._served import ServedApp
+from conformance.proxy import ProxyApp
+from mockserver import tiny_mp4
 from mockserver._config import MockConfig
-from mockserver._media import tiny_mp4
 from nemokit import contract
 from nemokit._clock import ScaledClock
 

@@ -19,14 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from conformance._cassette import load_cassette
-from conformance._driver import LiveMock
-from conformance._redact import find_secrets
-from conformance._verify import event_kind
-from conformance.proxy import ProxyApp, ServedApp
-from mockserver._app import MockServer
+from conformance.cassettes._cassette import load_cassette
+from conformance.cassettes._redact import find_secrets
+from conformance.cassettes._verify import event_kind
+from conformance.drivers._live_mock import LiveMock
+from conformance.drivers._served import ServedApp
+from conformance.proxy import ProxyApp
+from mockserver import MockServer, tiny_mp4
 from mockserver._config import MockConfig
-from mockserver._media import tiny_mp4
 from nemokit import contract
 from nemokit._client import Nemo
 from nemokit._clock import ScaledClock, VirtualClock

@@ -15,9 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from mockserver._app import MockServer
+from mockserver import AsyncStreamingTransport, MockServer
 from mockserver._config import MockConfig
-from mockserver._transport import AsyncStreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 

@@ -11,9 +11,8 @@ import pytest
 from _relkit import secrets_in
 from click.testing import CliRunner, Result
 
-from mockserver._app import MockServer
+from mockserver import MockServer, StreamingTransport
 from mockserver._config import MockConfig
-from mockserver._transport import StreamingTransport
 from nemokit._clock import VirtualClock
 from nemokit.cli import Runtime, cli
 

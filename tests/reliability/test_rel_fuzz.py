@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance._cassette import CassetteError, dumps_cassette, loads_cassette
+from conformance.cassettes._cassette import CassetteError, dumps_cassette, loads_cassette
 from nemokit._events import interpret
 from nemokit._sse import SSEComment, SSEDecoder, SSEEvent, decode_all
 

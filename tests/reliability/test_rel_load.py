@@ -30,9 +30,8 @@ from _relkit import ATTRIBUTION, budget, render_body, sse_body
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from mockserver._app import MockServer
+from mockserver import AsyncStreamingTransport, MockServer, StreamingTransport
 from mockserver._config import MockConfig
-from mockserver._transport import AsyncStreamingTransport, StreamingTransport
 from nemokit import contract
 from nemokit._clock import VirtualClock
 

@@ -23,7 +23,7 @@ schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from mockserver._app import MockServer  # noqa: E402
+from mockserver import MockServer  # noqa: E402
 from mockserver._config import MockConfig  # noqa: E402
 from nemokit import contract  # noqa: E402
 

@@ -20,9 +20,8 @@ import httpx
 import pytest
 from _relkit import SECRET, secrets_in
 
-from mockserver._app import MockServer
+from mockserver import MockServer, StreamingTransport
 from mockserver._config import MockConfig
-from mockserver._transport import StreamingTransport
 from nemokit import contract
 from nemokit._client import Nemo
 from nemokit._clock import VirtualClock
@@ -219,7 +218,7 @@ def test_problems_never_echo_a_token_the_server_sent_back(run: Run) -> None:
 def test_mock_tokens_are_unguessable_and_compared_in_constant_time() -> None:
     import inspect
 
-    from mockserver import _state
+    from mockserver.state import _state
 
     source = inspect.getsource(_state.MockState.issue_token)
     assert "secrets.token_urlsafe" in source

@@ -13,9 +13,8 @@ import pytest
 from _relkit import secrets_in
 
 from conformance.proxy import ProxyApp
-from mockserver._app import MockServer
+from mockserver import AsyncStreamingTransport, MockServer, StreamingTransport
 from mockserver._config import MockConfig
-from mockserver._transport import AsyncStreamingTransport, StreamingTransport
 from nemokit import contract
 from nemokit._client import Nemo
 from nemokit._clock import VirtualClock

@@ -2,7 +2,7 @@
 // A Nemo client in JavaScript (Node 20, no dependencies) that speaks the conformance suite's
 // driver protocol (docs/driver-protocol.md): user steps as JSON lines on stdin, what the user
 // would see as JSON lines on stdout, a log on stderr. It implements the client side of
-// ../shared/CONTRACT.md: token, session, headers, routing, /run_sse, retries, export, credits.
+// docs/contract.md: token, session, headers, routing, /run_sse, retries, export, credits.
 
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";

@@ -1,0 +1,255 @@
+"""Runs the rules under hypothesis, so that a failure shrinks to a minimal scenario.
+
+``run_suite(factory, rules=..., profile=..., backend=...)`` checks each rule as a property:
+``@given(scenarios relevant to the rule)`` → run the scenario on a fresh mock → judge. When the
+property fails, hypothesis shrinks the scenario; its last failing call is the minimal example,
+which the property records (with its violations) before re-raising. The result per rule is
+passed, failed (with the minimal scenario and a one-line replay recipe) or error (the harness or
+the adapter broke in a way that is not a rule violation).
+
+On the ``cassettes`` backend each rule judges every committed cassette's recorded scenario
+(no generation: the scenario is the recording).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shlex
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, given, settings
+
+from conformance.drivers._adapter import nemokit_factory
+from conformance.drivers._protocol import AdapterFactory
+
+from ._harness import CASSETTE_DIR, run_cassette, run_scenario
+from ._model import Observation, Scenario, Violation
+from ._rules import RULES, Rule, rule_by_id
+from ._strategies import scenarios_for
+
+__all__ = ["PROFILES", "RuleResult", "SuiteResult", "check_rule", "replay", "run_suite"]
+
+#: The suite's own hypothesis budgets (examples per rule). ``ci`` is derandomized so a CI failure
+#: reproduces; ``thorough`` is for a deep run before a release.
+PROFILES: dict[str, settings] = {
+    "dev": settings(max_examples=8, derandomize=False),
+    "ci": settings(max_examples=10, derandomize=True),
+    "thorough": settings(max_examples=200, derandomize=False),
+}
+_COMMON = {
+    "deadline": None,
+    "database": None,
+    "report_multiple_bugs": False,
+    "suppress_health_check": list(HealthCheck),
+    "phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """How one rule fared on one backend.
+
+    ``status`` is ``passed``, ``failed`` or ``error``; for a failure ``scenario`` is the minimal
+    failing scenario, ``violations`` what it broke and ``replay`` the command that re-runs it.
+    """
+
+    rule: Rule
+    backend: str
+    status: str
+    examples: int = 0
+    seconds: float = 0.0
+    scenario: Scenario | None = None
+    violations: tuple[Violation, ...] = ()
+    error: str | None = None
+    replay: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteResult:
+    """Every rule's result; ``ok`` when all passed."""
+
+    results: tuple[RuleResult, ...] = field(default_factory=tuple)
+    profile: str = "ci"
+    target: str = "nemokit"
+
+    @property
+    def ok(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    def result(self, rule_id: str, backend: str = "mock") -> RuleResult:
+        """The result of ``rule_id`` on ``backend`` (``KeyError`` if it was not run)."""
+        for r in self.results:
+            if r.rule.id == rule_id.upper() and r.backend == backend:
+                return r
+        raise KeyError(f"rule {rule_id} was not run on {backend}")
+
+
+class _RuleFailed(AssertionError):
+    pass
+
+
+def replay_recipe(rule: Rule, scenario: Scenario, client: str | None = None) -> str:
+    """The one-line command that re-runs ``scenario`` against ``rule``."""
+    target = f" --client {client}" if client else ""
+    return (
+        f"nemokit conformance{target} --rule {rule.id} --replay {shlex.quote(scenario.to_json())}"
+    )
+
+
+def check_rule(
+    rule: Rule,
+    factory: AdapterFactory,
+    *,
+    profile: str = "ci",
+    backend: str = "mock",
+    client: str | None = None,
+) -> RuleResult:
+    """Check one rule as a hypothesis property on ``backend`` (``mock`` or ``live``)."""
+    failing: list[tuple[Scenario, list[Violation]]] = []
+    runs = [0]
+
+    @given(scenarios_for(rule.id))
+    def prop(scenario: Scenario) -> None:
+        runs[0] += 1
+        violations = rule.check(scenario, run_scenario(scenario, factory, backend=backend))
+        if violations:
+            failing.append((scenario, violations))
+            raise _RuleFailed(str(violations[0]))
+
+    started = time.perf_counter()
+    configured = settings(_profile(profile), **_COMMON)(prop)  # type: ignore[arg-type]
+    try:
+        configured()
+    except _RuleFailed:
+        scenario, violations = failing[-1]
+        return RuleResult(
+            rule,
+            backend,
+            "failed",
+            runs[0],
+            time.perf_counter() - started,
+            scenario,
+            tuple(violations),
+            replay=replay_recipe(rule, scenario, client),
+        )
+    except Exception as exc:
+        return RuleResult(
+            rule,
+            backend,
+            "error",
+            runs[0],
+            time.perf_counter() - started,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    return RuleResult(rule, backend, "passed", runs[0], time.perf_counter() - started)
+
+
+def _profile(name: str) -> settings:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}: use {', '.join(PROFILES)}") from None
+
+
+def _rules(ids: Iterable[str] | None) -> list[Rule]:
+    return list(RULES) if not ids else [rule_by_id(i) for i in ids]
+
+
+def run_suite(
+    factory: AdapterFactory = nemokit_factory,
+    *,
+    rules: Sequence[str] | None = None,
+    profile: str = "ci",
+    backend: str = "mock",
+    client: str | None = None,
+) -> SuiteResult:
+    """Check ``rules`` (all by default) against the client ``factory`` makes.
+
+    ``backend`` is ``mock``, ``live``, ``cassettes`` or ``both`` (mock and cassettes);
+    ``client`` is the ``module:factory`` text, used in replay recipes.
+    """
+    _profile(profile)
+    chosen = _rules(rules)
+    backends = {"both": ("mock", "cassettes")}.get(backend, (backend,))
+    results: list[RuleResult] = []
+    for name in backends:
+        if name == "cassettes":
+            results += check_cassettes(chosen, factory)
+            continue
+        results += [
+            check_rule(r, factory, profile=profile, backend=name, client=client) for r in chosen
+        ]
+    return SuiteResult(tuple(results), profile, client or "nemokit")
+
+
+def replay(
+    scenario: Scenario | str,
+    factory: AdapterFactory = nemokit_factory,
+    *,
+    rules: Sequence[str] | None = None,
+    backend: str = "mock",
+) -> tuple[Observation, list[Violation]]:
+    """Run one scenario once and judge it with ``rules`` (all by default)."""
+    if isinstance(scenario, str):
+        scenario = Scenario.from_json(scenario)
+    observation = run_scenario(scenario, factory, backend=backend)
+    violations = [v for rule in _rules(rules) for v in rule.check(scenario, observation)]
+    return observation, violations
+
+
+def check_cassettes(
+    rules: Sequence[Rule],
+    factory: AdapterFactory,
+    folder: pathlib.Path = CASSETTE_DIR,
+) -> list[RuleResult]:
+    """Every rule judged on every cassette in ``folder`` that stores its user ``steps``."""
+    started = time.perf_counter()
+    runs = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            runs.append((path.stem, *run_cassette(path, factory)))
+        except Exception as exc:
+            return [
+                RuleResult(
+                    rule, "cassettes", "error", error=f"{path.name}: {type(exc).__name__}: {exc}"
+                )
+                for rule in rules
+            ]
+    seconds = time.perf_counter() - started
+    results = []
+    for rule in rules:
+        failed = next(
+            (
+                (name, scenario, v)
+                for name, scenario, obs in runs
+                if (v := rule.check(scenario, obs))
+            ),
+            None,
+        )
+        if failed is None:
+            results.append(RuleResult(rule, "cassettes", "passed", len(runs), seconds))
+            continue
+        name, scenario, violations = failed
+        results.append(
+            RuleResult(
+                rule,
+                "cassettes",
+                "failed",
+                len(runs),
+                seconds,
+                scenario,
+                tuple(violations),
+                replay=f"nemokit conformance --backend cassettes --rule {rule.id}  # {name}.json",
+            )
+        )
+    return results

@@ -1,0 +1,205 @@
+"""The ASGI layer around the whole mock: journal, faults, the hot path and the last defence.
+
+Around every request, outermost, :class:`Instrument`:
+
+- journals it (headers as received, the body as read up to a cap, the status and contract code;
+  the noting itself is in :mod:`._watch`);
+- applies the first matching fault rule (``_faults``);
+- answers GET credits and GET state by an exact path match (:mod:`._hot`);
+- turns any exception raised before the response started into a JSON 500 naming the request,
+  so a bug never shows a traceback or hangs a client; after the response started (a stream
+  cut or dropped on purpose) the exception is re-raised so the server breaks the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nemokit import contract
+
+from .._config import MockConfig
+from ..state import BODY_TEXT_CAP, DroppedConnection, FaultRule, JournalEntry
+from ._errors import ApiError, error_body, error_response, is_render_path
+from ._hot import hot_body, hot_target, send_hot
+from ._served import Served
+from ._watch import drain_small_body, finish_body, watch
+
+__all__ = ["Instrument", "not_found"]
+
+log = logging.getLogger("mockserver")
+
+
+def not_found(method: str, path: str) -> ApiError:
+    """The 404 of a path the mock does not serve."""
+    return ApiError(404, f"no such endpoint: {method} {path}", status=404)
+
+
+class Instrument:
+    """Journal, faults and the last line of defence, around the whole app."""
+
+    def __init__(self, app: ASGIApp, server: Served) -> None:
+        self.app, self.server = app, server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        admin = path == contract.ADMIN_PREFIX or path.startswith(contract.ADMIN_PREFIX + "/")
+        if admin and self.server.config.admin:
+            await self._safely(scope, receive, send, None)
+            return
+        entry = self.server.journal.record(
+            time=self.server.clock.now(),
+            method=scope["method"],
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=scope["headers"],  # copied as they are; decoded when the journal is read
+            client=(scope.get("client") or (None,))[0],
+        )
+        scope["mock.entry"] = entry
+        captured = bytearray()
+
+        async def tee() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(captured) < BODY_TEXT_CAP:
+                captured.extend(message.get("body", b"")[: BODY_TEXT_CAP - len(captured)])
+            return message
+
+        try:
+            if admin:  # switched off: look like any unknown path
+                error = not_found(scope["method"], path)
+                await self._respond(error, scope, tee, send, entry)
+            else:
+                await self._safely(scope, tee, send, entry)
+            if entry.body_kind == "none" and not captured:
+                await drain_small_body(scope, tee)
+        finally:
+            finish_body(entry, captured)
+            entry.completed = True
+
+    async def _respond(
+        self,
+        error: ApiError,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        entry: JournalEntry | None,
+    ) -> None:
+        style = self.server.config.error_style
+        await error_response(error, style=style, path=scope["path"])(
+            scope, receive, watch(send, entry)
+        )
+
+    async def _fault(self, scope: Scope, receive: Receive, send: Send, entry: JournalEntry) -> bool:
+        """Apply a matching fault; True when it answered the request itself."""
+        rule = self.server.faults.take(scope["method"], scope["path"])
+        if rule is None:
+            return False
+        entry.fault = rule.id
+        if rule.delay:
+            await self.server.clock.asleep(rule.delay)
+        if rule.drop or rule.answers:
+            # The endpoint never runs, so read the (small) body here: the journal must show what
+            # a refused request carried, e.g. the render id of a submit that a fault answered.
+            await drain_small_body(scope, receive)
+        if rule.drop:
+            await _drop(send, entry)
+        if not rule.answers:
+            scope["mock.fault"] = rule
+            return False
+        await _fault_response(rule, self.server.config, scope)(scope, receive, watch(send, entry))
+        return True
+
+    async def _safely(
+        self, scope: Scope, receive: Receive, send: Send, entry: JournalEntry | None
+    ) -> None:
+        started = False
+        watched: Send
+        if entry is None:  # the admin API: nothing to note
+
+            async def admin_send(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+            watched = admin_send
+
+        else:
+            # The response has started once the watcher (or a dropping fault) noted a status.
+            watched = watch(send, entry)
+        try:
+            if entry is None:
+                await self.app(scope, receive, watched)
+            elif not (
+                self.server.faults.active and await self._fault(scope, receive, watched, entry)
+            ):
+                target = hot_target(scope)
+                if target is None:
+                    await self.app(scope, receive, watched)
+                else:
+                    await self._hot(target, scope, receive, send, entry)
+        except ClientDisconnect:
+            if entry is not None:
+                entry.error = "the client disconnected"
+        except Exception as exc:
+            if entry is not None:
+                entry.error = f"{type(exc).__name__}: {exc}"
+                started = entry.status is not None
+            if started:
+                raise
+            log.exception("mock failed on %s %s", scope["method"], scope["path"])
+            message = (
+                f"the mock failed on {scope['method']} {scope['path']}: {type(exc).__name__}: {exc}"
+            )
+            body = {"code": 500, "message": message, "data": None}
+            await JSONResponse(body, status_code=500)(scope, receive, watched)
+
+    async def _hot(
+        self, target: str, scope: Scope, receive: Receive, send: Send, entry: JournalEntry
+    ) -> None:
+        """Credits or a session's state, answered without Starlette's routing and wrappers.
+
+        Errors render as the app's ``ApiError`` handler renders them. Anything else raised goes
+        to ``_safely``.
+        """
+        try:
+            body = hot_body(self.server.state, target, scope)
+        except ApiError as exc:
+            await self._respond(exc, scope, receive, send, entry)
+            return
+        await send_hot(body, send, entry)
+
+
+def _fault_response(rule: FaultRule, config: MockConfig, scope: Scope) -> Response:
+    headers = {}
+    if rule.retry_after is not None:
+        headers[contract.HEADER_RETRY_AFTER] = f"{rule.retry_after:g}"
+    if rule.code is not None:
+        message = rule.message or f"injected fault: code {rule.code}"
+        error = ApiError(rule.code, message, headers=headers)
+        return error_response(error, style=config.error_style, path=scope["path"])
+    assert rule.status is not None
+    if rule.body is not None:
+        return JSONResponse(rule.body, status_code=rule.status, headers=headers)
+    error = ApiError(rule.status, rule.message or f"injected fault: HTTP {rule.status}")
+    body = error_body(error, render=is_render_path(scope["path"]))
+    return JSONResponse(body, status_code=rule.status, headers=headers)
+
+
+async def _drop(send: Send, entry: JournalEntry) -> None:
+    entry.status = 200
+    entry.error = "connection dropped by a fault"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"code": 0, "data": {', "more_body": True})
+    raise DroppedConnection("connection dropped on purpose by a fault rule")
