@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 import click
@@ -67,8 +68,11 @@ def export_command(cassette: pathlib.Path, as_har: bool, output: pathlib.Path | 
         click.echo(text, nl=False)
         return
     target = output if output is not None else cassette.with_suffix(".har")
-    try:
-        target.write_text(text, encoding="utf-8")
+    partial = target.with_name(f".{target.name}.tmp")
+    try:  # a temporary file, then a rename: never half a HAR where the old one was
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
     except OSError as error:
+        partial.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {target}: {error.strerror}") from None
     click.echo(f"{target}: {len(loaded.interactions)} entries")
