@@ -6,6 +6,7 @@ Settings arrive through the environment (a child process has no other input):
   ``BENCH_MOCK_CLOCK``: ``virtual`` (default) or ``system`` (time scale 1, for heartbeats);
   ``BENCH_MOCK_JOURNAL_CAP``: the journal's size (10,000 by default, as in ``MockServer``).
 - ``BENCH_BARE_ANSWERS``: JSON ``{path template: [content type, body text]}`` for the bare app.
+- ``BENCH_PROXY_TARGET``, ``BENCH_PROXY_CASSETTE``: the recording proxy's target and cassette.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit._clock import Clock, SystemClock, VirtualClock
 
-__all__ = ["bare", "mock"]
+__all__ = ["bare", "mock", "proxy"]
 
 
 def mock() -> Starlette:
@@ -48,3 +49,12 @@ def _route(path: str, media_type: str, text: str) -> Route:
         return Response(body, media_type=media_type)
 
     return Route(path, endpoint, methods=["GET"])
+
+
+def proxy() -> Any:
+    """The recording proxy in front of ``BENCH_PROXY_TARGET``, recording (mode ``all``) into
+    ``BENCH_PROXY_CASSETTE`` when set (else forwarding only)."""
+    from conformance.proxy import ProxyApp
+
+    cassette = os.environ.get("BENCH_PROXY_CASSETTE") or None
+    return ProxyApp(os.environ["BENCH_PROXY_TARGET"], cassette=cassette, mode="all")

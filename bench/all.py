@@ -30,6 +30,7 @@ BENCHMARKS = (
     "conformance",
     "sse_load",
     "mock_throughput",
+    "proxy_overhead",
 )
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

@@ -22,7 +22,10 @@ Fixtures (all function-scoped; heavy imports happen inside them):
     A ``nemokit.Nemo`` wired to the cassette when the test is marked, else to ``nemo_mock``.
 
 Options (group ``nemokit``): ``--nemo-record-mode`` (none, once, new_episodes, all; default
-none) and ``--nemo-cassette-dir`` (default ``cassettes``, relative to the rootdir). The
+none), ``--nemo-cassette-dir`` (default ``cassettes``, relative to the rootdir) and
+``--nemo-target URL`` (or ``NEMO_TARGET``): in the record modes, marked tests record from that
+server instead of ``nemo_mock``, the client on real time with ``NEMO_TOKEN`` or an anonymous
+token. Without a target nothing here touches the network. The
 conformance suite's options (``--nemo-client``, ``--nemo-client-cmd``, ``--nemo-profile``,
 ``--nemo-backend``, for ``pytest --pyargs conformance.pytest_suite``) are registered here too.
 """
@@ -30,6 +33,7 @@ conformance suite's options (``--nemo-client``, ``--nemo-client-cmd``, ``--nemo-
 from __future__ import annotations
 
 import dataclasses
+import os
 import pathlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -73,6 +77,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="cassettes",
         help="Directory of the cassettes named by @pytest.mark.nemo_cassette (default: "
         "cassettes, relative to the rootdir).",
+    )
+    group.addoption(
+        "--nemo-target",
+        default=None,
+        metavar="URL",
+        help="Record nemo_cassette tests from this server (a real API) instead of the "
+        "in-process mock, in the record modes (default: $NEMO_TARGET, else the mock).",
     )
     from .pytest_suite import add_options  # light: it imports pytest only
 
@@ -164,17 +175,25 @@ def nemo_cassette(
     if marker is None:
         yield None
         return
+    import httpx
+
     from mockserver import StreamingTransport
+    from nemokit._clock import Clock
 
     from .cassettes._cassette import CassetteError
     from .cassettes._replay import build_router
 
     path = _cassette_path(request, marker)
     mode = request.config.getoption("--nemo-record-mode")
-    real = StreamingTransport(nemo_mock.app)
+    target = _recording_target(request)
+    # A target is a real server, on real time (recorded gaps are real seconds); else the mock.
+    real: httpx.BaseTransport = (
+        httpx.HTTPTransport() if target is not None else StreamingTransport(nemo_mock.app)
+    )
+    clock: Clock | None = nemo_clock if target is None else None
     try:
         try:
-            router = build_router(path, mode=mode, real=real, timing="recorded", clock=nemo_clock)
+            router = build_router(path, mode=mode, real=real, timing="recorded", clock=clock)
         except CassetteError as error:
             pytest.fail(
                 f"{error}. Record it with --nemo-record-mode=once (or set the mode that fits).",
@@ -186,6 +205,17 @@ def nemo_cassette(
             pytest.fail(str(router.misses[0]), pytrace=False)
     finally:
         real.close()
+
+
+def _recording_target(request: pytest.FixtureRequest) -> str | None:
+    """The server a marked test records from: ``--nemo-target``/``NEMO_TARGET`` in a record
+    mode, else ``None`` (the in-process mock; replay never needs a server)."""
+    if request.node.get_closest_marker("nemo_cassette") is None:
+        return None
+    if request.config.getoption("--nemo-record-mode") == "none":
+        return None
+    target = request.config.getoption("--nemo-target") or os.environ.get("NEMO_TARGET")
+    return target.rstrip("/") if target else None
 
 
 def _cassette_path(request: pytest.FixtureRequest, marker: pytest.Mark) -> pathlib.Path:
@@ -200,6 +230,7 @@ def _cassette_path(request: pytest.FixtureRequest, marker: pytest.Mark) -> pathl
 
 @pytest.fixture
 def nemo_client(
+    request: pytest.FixtureRequest,
     nemo_config: Any,
     nemo_mock: MockServer,
     nemo_clock: VirtualClock,
@@ -210,12 +241,18 @@ def nemo_client(
 
     from mockserver import StreamingTransport
     from nemokit._client import Nemo
+    from nemokit._clock import Clock, SystemClock
 
     _, client, _ = _split(nemo_config)
     settings = {"api_url": _BASE_URL, "client_id": "nemokit-pytest", **client}
+    clock: Clock = nemo_clock
+    if (target := _recording_target(request)) is not None:
+        # Recording from a real server: its URL, real time, and NEMO_TOKEN (else anonymous).
+        settings = {"token": os.environ.get("NEMO_TOKEN") or None, **settings, "api_url": target}
+        clock = SystemClock()
     if nemo_cassette is not None:
         transport: httpx.BaseTransport = httpx.MockTransport(nemo_cassette.handler)
     else:
         transport = StreamingTransport(nemo_mock.app)
-    with Nemo(transport=transport, clock=nemo_clock, env={}, **settings) as nemo:
+    with Nemo(transport=transport, clock=clock, env={}, **settings) as nemo:
         yield nemo

@@ -85,6 +85,18 @@ def test_mock_throughput_quick() -> None:
 
 
 @pytest.mark.socket
+@pytest.mark.slow
+def test_proxy_overhead_quick() -> None:
+    from bench import proxy_overhead
+
+    result = proxy_overhead.run(quick=True, streams=10, hold=1.5)
+    assert "| errors                            | 0 " in result.table
+    assert "10 / 10 of 10" in result.table  # every stream open through the proxy and direct
+    assert "GET credits proxied ÷ direct" in result.table
+    assert result.met is not None
+
+
+@pytest.mark.socket
 def test_python_load_generator_counts_requests() -> None:
     from bench._common import serve
     from bench.mock_throughput import _py

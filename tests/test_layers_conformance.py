@@ -1,8 +1,8 @@
 """The layers of ``conformance`` and the client's independence, read from the source (AST).
 
-``conformance``'s subpackages import only downward: ``suite`` over ``drivers`` over
-``cassettes`` (``skills``, the skill checker, beside ``suite``: it uses only the mock);
-``plugin``, ``pytest_suite`` and ``__init__`` sit on top (see each subpackage's
+``conformance``'s subpackages import only downward: ``suite`` over ``drivers`` (and ``proxy``,
+beside it) over ``cassettes`` (``skills``, the skill checker, beside ``suite``: it uses only the
+mock); ``plugin``, ``pytest_suite`` and ``__init__`` sit on top (see each subpackage's
 ``__init__`` docstring). Every import counts, including those inside functions and under
 ``TYPE_CHECKING``: a lazy upward import is still a cycle for the reader. And the client
 (``nemokit`` outside ``nemokit/cli``) never imports ``mockserver`` or ``conformance``.
@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Lower number, lower layer: a module may import its own layer and the ones below.
-LAYERS = {"cassettes": 0, "drivers": 1, "suite": 2, "skills": 2}
+LAYERS = {"cassettes": 0, "drivers": 1, "proxy": 1, "suite": 2, "skills": 2}
 TOP = 3  # conformance/__init__.py, plugin.py, pytest_suite.py
 
 

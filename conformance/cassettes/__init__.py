@@ -3,7 +3,7 @@
 The versioned format (bodies, interactions, schema checks, load/save), the recording transports
 that wrap any httpx transport (capture, tee, redaction), request matching and the respx replay
 router with its playback timing, ``nemokit cassettes verify`` (a cassette replayed into a live
-server), and the named scenarios that record the committed cassettes. It knows nothing of
+server), ``nemokit cassettes diff`` (two recordings compared the same way), HAR 1.2 in and out, and the named scenarios that record the committed cassettes. It knows nothing of
 rules or clients under test: it imports the standard library, httpx, respx and ``nemokit``, and
 ``mockserver`` only inside the functions that record a scenario against the mock or verify a
 cassette by replaying it into one; never ``conformance.suite`` or ``conformance.drivers``.
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     )
     from ._scenarios import SCENARIOS, ScenarioSpec, UserStep, record_scenario, replay_scenario
     from ._verify import Difference, verify_cassette
+    from ._diff import diff_cassettes
+    from ._har import HarImport, cassette_from_har, har_from_cassette
 
 _HOMES: dict[str, str] = {
     "CASSETTE_FORMAT_VERSION": "_cassette",
@@ -82,6 +84,10 @@ _HOMES: dict[str, str] = {
     "replay_scenario": "_scenarios",
     "Difference": "_verify",
     "verify_cassette": "_verify",
+    "diff_cassettes": "_diff",
+    "HarImport": "_har",
+    "cassette_from_har": "_har",
+    "har_from_cassette": "_har",
 }
 
 __all__ = [
@@ -93,6 +99,7 @@ __all__ = [
     "CassetteMiss",
     "CassetteRouter",
     "Difference",
+    "HarImport",
     "Interaction",
     "JsonBody",
     "LogEntry",
@@ -111,8 +118,11 @@ __all__ = [
     "TextBody",
     "UserStep",
     "build_router",
+    "cassette_from_har",
+    "diff_cassettes",
     "dumps_cassette",
     "find_secrets",
+    "har_from_cassette",
     "load_cassette",
     "loads_cassette",
     "record_scenario",

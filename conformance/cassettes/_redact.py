@@ -43,6 +43,11 @@ _PATTERNS = {
     "CLAIM": re.compile(_EDGE + re.escape(contract.CLAIM_TOKEN_PREFIX) + _TAIL),
     "USER_ID": re.compile(_EDGE + re.escape(contract.USER_ID_PREFIX) + _TAIL),
 }
+#: Any prefixed secret, even glued to the text before it: how a seen one is found again.
+_PREFIXED = re.compile(
+    "|".join(re.escape(p) + _TAIL for p in (contract.TOKEN_PREFIX, contract.CLAIM_TOKEN_PREFIX,
+                                            contract.USER_ID_PREFIX))
+)  # fmt: skip
 #: Any API token or claim token: what must never be found in a cassette or a message.
 SECRET_RE = re.compile(f"{_PATTERNS['TOKEN'].pattern}|{_PATTERNS['CLAIM'].pattern}")
 #: A placeholder this module writes: ``<TOKEN_1>`` (numbered) or ``<TOKEN>`` (wildcard).
@@ -73,6 +78,8 @@ class Redactor:
         self._seen: dict[str, str] = {}
         self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._literal: re.Pattern[str] | None = None
+        self._plain: set[str] = set()  # seen secrets without a known prefix, for ``_literal``
+        self._stale = False  # ``_literal`` misses a plain secret seen since it was built
 
     @classmethod
     def for_matching(cls) -> Redactor:
@@ -92,6 +99,10 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with every secret (by pattern, or already seen) replaced."""
+        if self._seen and _PREFIXED.search(value):
+            value = _PREFIXED.sub(lambda m: self._seen.get(m.group(0), m.group(0)), value)
+        if self._stale:
+            self._rebuild_literal()
         if self._literal is not None:
             value = self._literal.sub(lambda m: self._seen[m.group(0)], value)
         for kind, pattern in _PATTERNS.items():
@@ -147,7 +158,9 @@ class Redactor:
         if value not in self._seen:
             self._counts[kind] += 1
             self._seen[value] = f"<{kind}_{self._counts[kind]}>"
-            self._rebuild_literal()
+            if len(value) >= _MIN_LITERAL and not _PREFIXED.fullmatch(value):
+                self._plain.add(value)
+                self._stale = True
         return self._seen[value]
 
     def _replacer(self, kind: str) -> Callable[[re.Match[str]], str]:
@@ -166,7 +179,9 @@ class Redactor:
     def _rebuild_literal(self) -> None:
         # Longest first, so a secret that contains another is replaced whole. Short values are
         # left to their position (a 3-character client id would otherwise rewrite every "abc").
-        secrets = sorted((s for s in self._seen if len(s) >= _MIN_LITERAL), key=len, reverse=True)
-        if not secrets:
-            return
-        self._literal = re.compile("|".join(re.escape(s) for s in secrets))
+        # Prefixed secrets (tokens, claim tokens) are found again by ``_PREFIXED`` and a lookup
+        # instead: a proxy sees hundreds, and one big alternation rebuilt for each new one made
+        # recording quadratic. The rebuild waits until a text needs it.
+        self._stale = False
+        secrets = sorted(self._plain, key=len, reverse=True)
+        self._literal = re.compile("|".join(map(re.escape, secrets))) if secrets else None

@@ -3,7 +3,8 @@
 The protocol (a user :class:`Step` in, the :class:`Shown` views out; :class:`ClientAdapter` made
 by an :data:`AdapterFactory`), nemokit's own adapter, the subprocess driver protocol through which
 any program is a target (docs/driver-protocol.md; the Node example is in ``node/``), and the
-:class:`LiveMock` on loopback such a program talks to. It imports the standard library, httpx,
+:class:`LiveMock` on loopback such a program talks to (served, like any ASGI app, by
+:class:`ServedApp`). It imports the standard library, httpx,
 uvicorn, ``nemokit``, ``mockserver`` (for the live mock) and ``conformance.cassettes`` (the
 secret pattern a driver's log is redacted with); never ``conformance.suite``, which sits above
 it. Modules are private; the public names are re-exported here (imported on first use).
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from ._driver import DriverAdapter, DriverError, driver_factory
     from ._live_mock import LiveMock
     from ._protocol import AdapterFactory, ClientAdapter, Shown, Step
+    from ._served import ServedApp
 
 _HOMES: dict[str, str] = {
     "AdapterFactory": "_protocol",
@@ -32,6 +34,7 @@ _HOMES: dict[str, str] = {
     "DriverError": "_driver",
     "driver_factory": "_driver",
     "LiveMock": "_live_mock",
+    "ServedApp": "_served",
 }
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "DriverError",
     "LiveMock",
     "NemokitAdapter",
+    "ServedApp",
     "Shown",
     "Step",
     "driver_factory",

@@ -8,15 +8,11 @@ protocol (``conformance.drivers._driver``), the suite's ``live`` backend and the
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
-import uvicorn
-
 from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit._clock import ScaledClock
+
+from ._served import ServedApp
 
 __all__ = ["LiveMock"]
 
@@ -33,21 +29,8 @@ class LiveMock:
     def __init__(self, config: MockConfig | None = None, *, scale: float = 1000.0) -> None:
         self.clock = ScaledClock(scale)
         self.server = MockServer(config, self.clock)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        settings = uvicorn.Config(self.server.app, log_level="critical", lifespan="off")
-        self._uvicorn = uvicorn.Server(settings)
-        self._thread = threading.Thread(
-            target=self._uvicorn.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._uvicorn.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                self.close()
-                raise RuntimeError(f"the live mock did not start on {self.url}")
-            time.sleep(0.005)  # real time on purpose: waiting for a real server thread
+        self._served = ServedApp(self.server.app)
+        self.url = self._served.url
 
     def __repr__(self) -> str:
         return f"LiveMock(url={self.url!r}, clock={self.clock!r})"
@@ -60,7 +43,4 @@ class LiveMock:
 
     def close(self) -> None:
         """Stop serving (open streams are cut) and free the port."""
-        self._uvicorn.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(10)
-        self._sock.close()
+        self._served.close()

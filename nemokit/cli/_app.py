@@ -45,6 +45,9 @@ KIT = {
     "record": LazyEntry(
         "nemokit.cli._record_cmd:record_command", "Record a session with an API into a cassette."
     ),
+    "proxy": LazyEntry(
+        "nemokit.cli._proxy_cmd:proxy_command", "Record any client's traffic through a proxy."
+    ),
     "conformance": LazyEntry(
         "nemokit.cli._conformance_cmd:conformance_command",
         "Check an API (or the mock) against the contract.",
@@ -54,6 +57,13 @@ KIT = {
     ),
 }
 CASSETTES = {
+    "import": LazyEntry(
+        "nemokit.cli._har_cmd:import_command", "Turn a browser's HAR file into a cassette."
+    ),
+    "export": LazyEntry("nemokit.cli._har_cmd:export_command", "Write a cassette as HAR 1.2."),
+    "diff": LazyEntry(
+        "nemokit.cli._diff_cmd:diff_command", "Show the drift between two recordings."
+    ),
     "verify": LazyEntry(
         "nemokit.cli._verify_cmd:verify_command", "Check cassettes: format, redaction, replay."
     ),

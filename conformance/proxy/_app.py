@@ -1,0 +1,383 @@
+"""The recording reverse proxy: an ASGI app that forwards to a target and keeps a cassette.
+
+Every request is forwarded over one pooled :class:`httpx.AsyncClient`. With a cassette, that
+client's transport is the replay router of :func:`conformance.cassettes.build_router` (the
+same record modes, matching, redaction and playback as the pytest plugin): ``none`` answers from the
+cassette alone, ``once``/``new_episodes``/``all`` send to the target what they must and record it
+through the existing recording transport, SSE blocks with their times included. Responses go
+back chunk by chunk as they arrive (``aiter_raw``: nothing is buffered, so heartbeats keep
+flowing), with only end-to-end headers (:mod:`._hop`).
+
+Faults never take the proxy down and never reach the cassette as a made-up answer:
+
+- the target is down, answers garbage or sends invalid header bytes: the client gets a ``502``
+  in the contract's envelope naming what went wrong; the failure is noted in the cassette's
+  ``extra.proxy.failures`` (method, path and error kind, secrets replaced);
+- the target dies mid-stream: the stream to the client ends cleanly where the target stopped,
+  and the interaction is recorded with ``cut: true``;
+- an answer that declares more than ``max_body`` bytes is refused with a ``502``; any other body
+  is streamed through, and the recorder keeps at most a size and a hash of a large one;
+- a request the cassette has no answer for (``none``) gets the contract's ``404`` envelope whose
+  message names the nearest recorded request and what differed.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import logging
+import os
+import pathlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import anyio
+import httpx
+
+from nemokit import contract
+from nemokit._clock import Clock
+
+from ..cassettes._cassette import CassetteError, dumps_cassette, save_cassette
+from ..cassettes._playback import Timing
+from ..cassettes._redact import SECRET_RE, Redactor, find_secrets
+from ..cassettes._replay import CassetteRouter, build_router
+from ..cassettes._replay_values import CassetteMiss, RecordMode
+from ._hop import end_to_end
+
+__all__ = ["DEFAULT_MAX_BODY", "ProxyApp", "ProxyStats", "proxy_timeout"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("nemokit.proxy")
+
+#: Answers that declare more bytes than this are refused (a download is streamed, never held).
+DEFAULT_MAX_BODY = 2 * 1024 * 1024 * 1024
+#: Requests bodies are read whole (the replay key needs them): an upload's limit, plus room.
+MAX_REQUEST_BODY = contract.MAX_UPLOAD_BYTES + 1024 * 1024
+_VIA = (b"via", b"1.1 nemokit-proxy")
+#: Methods RFC 9110 calls idempotent: safe to send again when no answer came back.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class _HideSecrets(logging.Filter):
+    """Replaces tokens in httpx's log lines: httpx logs each request's URL at INFO, and a client
+    that (wrongly) puts a token in a query would otherwise have the proxy write it to its log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if find_secrets(message):
+            record.msg, record.args = SECRET_RE.sub("<TOKEN>", message), ()
+        return True
+
+
+def _hide_secrets_in_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _HideSecrets) for f in logger.filters):
+        logger.addFilter(_HideSecrets())
+
+
+def proxy_timeout() -> httpx.Timeout:
+    """Timeouts that fit a whole turn: 15 minutes may pass between two chunks of ``/run_sse``."""
+    return httpx.Timeout(connect=10.0, read=contract.TURN_LIMIT + 60.0, write=60.0, pool=60.0)
+
+
+def _limits() -> httpx.Limits:
+    # Hundreds of clients may hold a stream open at once: the pool must not be what waits.
+    # An idle connection is dropped well before common servers drop it (uvicorn after 5 s):
+    # reusing one the target is closing at that moment fails with nothing sent back.
+    return httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=2.0)
+
+
+@dataclass(slots=True)
+class ProxyStats:
+    """What the proxy did: answers recorded, replayed, missed; requests that failed at the target
+    (502 or a cut stream); and requests forwarded without a cassette."""
+
+    recorded: int = 0
+    replayed: int = 0
+    missed: int = 0
+    failed: int = 0
+    forwarded: int = 0
+
+    def summary(self) -> str:
+        line = f"{self.recorded} recorded, {self.replayed} replayed, {self.missed} missed"
+        extra = [f"{self.forwarded} forwarded"] if self.forwarded else []
+        extra += [f"{self.failed} failed at the target"] if self.failed else []
+        return line + (f" ({', '.join(extra)})" if extra else "")
+
+
+class ProxyApp:
+    """The proxy as an ASGI app (serve it with uvicorn; see :mod:`nemokit.cli._proxy_cmd`).
+
+    ``target`` is the base URL forwarded to (not needed to replay in ``none``, or ``once`` with an
+    existing cassette); ``cassette`` the file recorded to or replayed from (``None``: forward
+    only); ``upstream`` replaces the network transport to the target (tests); ``clock`` stamps
+    recordings and paces ``timing`` of replayed streams; ``preserve_host`` sends the client's
+    ``Host`` to the target instead of the target's own.
+    """
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        cassette: str | os.PathLike[str] | None = None,
+        mode: RecordMode | str = RecordMode.ONCE,
+        upstream: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        timing: Timing = "recorded",
+        max_body: int = DEFAULT_MAX_BODY,
+        preserve_host: bool = False,
+    ) -> None:
+        self.mode = RecordMode.parse(mode)
+        self.target = target.rstrip("/") if target else None
+        self.path = pathlib.Path(cassette) if cassette is not None else None
+        self.max_body = max_body
+        # As WireMock's --preserve-host-header: the target then builds absolute URLs (a render's
+        # outputUrl) on the proxy's address, so following them goes through the proxy too.
+        self._drop = (b"content-length",) if preserve_host else (b"host", b"content-length")
+        self._own = ProxyStats()  # what the router does not count: failures, plain forwards
+        self._unanswered = 0  # live sends that got no answer (the router counted them recorded)
+        self.failures: list[dict[str, Any]] = []
+        self._redactor = Redactor()
+        real: httpx.AsyncBaseTransport | None = upstream
+        if real is None and self.target is not None:
+            real = httpx.AsyncHTTPTransport(limits=_limits())
+        self._real = real
+        self.router: CassetteRouter | None = None
+        if self.path is not None:
+            self.router = build_router(
+                self.path, mode=self.mode, real=real, timing=timing, clock=clock
+            )
+            transport: httpx.AsyncBaseTransport = httpx.MockTransport(self.router.async_handler)
+        elif real is not None:
+            transport = real
+        else:
+            raise CassetteError("give a target to forward to, or a cassette to replay", file="-")
+        self._base = self.target or "http://cassette.invalid"
+        self._client = httpx.AsyncClient(transport=transport, timeout=proxy_timeout())
+        # One client serves every user of the proxy: it must never keep one's cookies. Requests
+        # are sent as built (the jar is never applied to them); this keeps the jar empty too.
+        self._client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        _hide_secrets_in_httpx_logs()
+
+    def __repr__(self) -> str:
+        return f"ProxyApp(target={self.target!r}, cassette={self.path!s}, mode={self.mode.value})"
+
+    @property
+    def stats(self) -> ProxyStats:
+        """The counts so far (answers recorded and replayed as the replay router counted them)."""
+        own, router = self._own, self.router
+        if router is None:
+            return replace(own)
+        return replace(own, recorded=router.stats.recorded - self._unanswered,
+                       replayed=router.stats.replayed, missed=router.stats.misses)  # fmt: skip
+
+    @property
+    def records(self) -> bool:
+        """Whether this proxy may send to the target and record (else it only replays)."""
+        return self.router is not None and self.router._recorder is not None
+
+    # --- the ASGI app ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        """Close the pool (the target's connections too, which a replay router holds)."""
+        await self._client.aclose()
+        if self._real is not None:
+            await self._real.aclose()
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope["method"], scope["path"]
+        try:
+            body = await _read_body(receive)
+        except _ClientGone:
+            return
+        if body is None:
+            limit = f"{MAX_REQUEST_BODY} bytes"
+            await _envelope(send, path, 413, f"the request body is over the proxy's {limit}")
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = self._base + scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
+        headers = [*end_to_end(scope["headers"], drop=self._drop), _VIA]
+        try:
+            request = httpx.Request(method, url + ("?" + query if query else ""),
+                                    headers=headers, content=body)  # fmt: skip
+        except (httpx.InvalidURL, UnicodeError, ValueError) as error:
+            await _envelope(send, path, 400, f"the proxy cannot forward this request ({error})")
+            return
+        await self._forward(request, path, receive, send)
+
+    async def _forward(
+        self, request: httpx.Request, path: str, receive: Receive, send: Send
+    ) -> None:
+        try:
+            response = await self._send(request)
+        except CassetteMiss as miss:
+            log.warning("%s", miss)
+            await _envelope(send, path, 404, str(miss))
+            return
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
+            self._own.failed += 1
+            detail = self._fail(request, "no answer", error)
+            await _envelope(send, path, 502, f"the target gave no usable answer: {detail}")
+            return
+        try:
+            declared = int(response.headers.get("content-length", "0") or 0)
+        except ValueError:
+            declared = 0
+        if declared > self.max_body:
+            self._own.failed += 1
+            await response.aclose()
+            detail = self._fail(request, "too big", f"{declared} bytes over {self.max_body}")
+            await _envelope(send, path, 502, f"the target's answer is too big: {detail}")
+            return
+        self._own.forwarded += self.router is None
+        await self._stream(request, response, receive, send)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send once; an idempotent request whose connection broke before any answer is sent
+        once more (as nginx does), since a pooled connection may close as it is reused. Never a
+        POST: a turn that reached the target must not be started twice."""
+        for attempt in (1, 2):
+            try:
+                return await self._client.send(request, stream=True)
+            except httpx.TransportError as error:
+                self._unanswered += self.router is not None
+                broken = isinstance(error, (httpx.ReadError, httpx.WriteError,
+                                            httpx.RemoteProtocolError))  # fmt: skip
+                if attempt == 2 or not broken or request.method not in _IDEMPOTENT:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _stream(
+        self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send
+    ) -> None:
+        """Hand the response on chunk by chunk; stop reading the target if the client leaves."""
+        headers = [*end_to_end(response.headers.raw), _VIA]
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": headers})  # fmt: skip
+        try:
+            async with anyio.create_task_group() as group:
+
+                async def watch() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    group.cancel_scope.cancel()  # the client left: stop reading the target
+
+                group.start_soon(watch)
+                await self._pump(request, response, send)
+                group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+
+    async def _pump(self, request: httpx.Request, response: httpx.Response, send: Send) -> None:
+        try:
+            if response.is_stream_consumed:  # a replayed plain answer: already in memory
+                chunks = [response.content]
+                for chunk in chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            else:
+                async for chunk in response.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.HTTPError as error:
+            if self.router is None or self.records:  # a replayed cut is the recording's own
+                self._own.failed += 1
+                self._fail(request, "cut", error)
+        try:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except Exception:
+            log.info(
+                "%s %s: the answer ended short of its length", request.method, request.url.path
+            )
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+
+    def _fail(self, request: httpx.Request, kind: str, error: object) -> str:
+        """Note a failure (secrets replaced) for the log and the cassette; its description."""
+        text = str(error) or type(error).__name__
+        if isinstance(error, BaseException):
+            text = f"{type(error).__name__}: {text}"
+        detail = self._redactor.text(text)[:300]
+        where = self._redactor.text(f"{request.method} {request.url.path}")
+        self.failures.append({"request": where, "kind": kind, "error": detail})
+        log.warning("%s: %s (%s)", where, kind, detail)
+        return detail
+
+    # --- the cassette ---------------------------------------------------------------------------
+
+    def save(self) -> pathlib.Path | None:
+        """Write the cassette (atomically) if anything was recorded; its path, else ``None``."""
+        router = self.router
+        if router is None or self.path is None or router._recorder is None:
+            return None
+        if not router._recorder.recorded and not self.failures:
+            return None
+        cassette = router.cassette
+        if self.failures:
+            proxy = {**_as_dict(cassette.extra.get("proxy")), "failures": self.failures}
+            cassette = replace(cassette, extra={**cassette.extra, "proxy": proxy})
+        if find_secrets(dumps_cassette(cassette)):  # never expected: the redactor ran
+            raise CassetteError(
+                "a token reached the recording; nothing was written", file=str(self.path)
+            )
+        return save_cassette(cassette, self.path)
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body; ``None`` past :data:`MAX_REQUEST_BODY` (the rest drained).
+
+    Raises :class:`_ClientGone` when the client disconnects before its body ended: a partial
+    body is never forwarded.
+    """
+    parts, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_REQUEST_BODY:
+            parts.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(parts) if size <= MAX_REQUEST_BODY else None
+
+
+class _ClientGone(Exception):
+    """The client left before its request was whole."""
+
+
+async def _envelope(send: Send, path: str, status: int, message: str) -> None:
+    """The contract's error envelope (the render form on render paths), from the proxy itself."""
+    if path.startswith("/api/render/"):
+        body: dict[str, Any] = {"success": False, "error": message, "code": status}
+    else:
+        body = {"code": status, "message": message, "data": None}
+    data = json.dumps(body, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+               (b"x-nemokit-proxy", b"1"), _VIA]  # fmt: skip
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data, "more_body": False})

@@ -1,0 +1,99 @@
+"""Small misbehaving HTTP targets on loopback, for the proxy's fault tests.
+
+One raw asyncio server in a thread answers by path, byte for byte, so it can break HTTP in ways
+no framework allows: ``/ok`` (a JSON answer), ``/garbage`` (not HTTP at all), ``/bad-header``
+(a header value with control bytes), ``/cut`` (an SSE stream whose server dies after two events),
+``/big`` (a 100 MB body), ``/token`` (an answer carrying a token), ``/flaky`` (every other
+request is dropped without an answer; ``FLAKY_SEEN`` counts them by method).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+TOKEN = "nmv_usr_FaultTargetSecret123"
+BIG = 100 * 1024 * 1024
+_CHUNK = b"\0" * (1024 * 1024)
+FLAKY_SEEN: dict[str, int] = {}
+
+
+def _json(body: bytes, extra: bytes = b"") -> bytes:
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+    return head + extra + b"content-length: %d\r\n\r\n" % len(body) + body
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+        path = head.split(b" ", 2)[1].split(b"?")[0]
+        if path == b"/flaky":
+            method = head.split(b" ", 1)[0].decode()
+            FLAKY_SEEN[method] = FLAKY_SEEN.get(method, 0) + 1
+            if sum(FLAKY_SEEN.values()) % 2 == 1:
+                return  # closed with nothing sent back, as a server closing an idle connection
+            writer.write(_json(b'{"code": 0, "message": "success", "data": {"flaky": true}}'))
+        elif path == b"/garbage":
+            writer.write(b"this is not HTTP at all\r\n\r\n")
+        elif path == b"/bad-header":
+            writer.write(b"HTTP/1.1 200 OK\r\nx-bad: a\x00\x01b\r\ncontent-length: 2\r\n\r\n{}")
+        elif path == b"/cut":
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                         b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
+            for event in (b'data: {"type": "text", "content": "one"}\n\n', b": ping\n\n"):
+                writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+                await writer.drain()
+        elif path == b"/big":
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\n"
+                         b"content-length: %d\r\n\r\n" % BIG)  # fmt: skip
+            for _ in range(BIG // len(_CHUNK)):
+                writer.write(_CHUNK)
+                await writer.drain()
+        elif path == b"/token":
+            body = b'{"code": 0, "message": "ok", "data": {"token": "%s"}}' % TOKEN.encode()
+            writer.write(_json(body))
+        else:
+            writer.write(_json(b'{"code": 0, "message": "success", "data": {"ok": true}}'))
+        await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()  # every answer ends the connection (the /cut one mid-stream)
+
+
+class FaultTarget:
+    """The raw server on a free loopback port; ``url`` is its base URL."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            server = self._loop.run_until_complete(asyncio.start_server(_answer, sock=self._sock))
+            self._server = server
+            started.set()
+            self._loop.run_forever()
+            server.close()
+            self._loop.run_until_complete(server.wait_closed())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        started.wait(10)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (a target that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
