@@ -244,3 +244,24 @@ def test_two_sync_clients_share_one_scheduler(tmp_path: pathlib.Path) -> None:
     for thread in threads:
         thread.join()
     _check_world(server, clock, chunks)
+
+
+def test_a_stream_whose_client_has_gone_moves_time_no_more() -> None:
+    clock = VirtualClock()
+    server = MockServer(
+        MockConfig(heartbeat_interval=HEARTBEAT, slow_turn_seconds=TURN_WORK), clock
+    )
+    transport = StreamingTransport(server.app)
+    with httpx.Client(transport=transport, base_url=BASE) as http:
+        token = http.post(contract.PATH_ANONYMOUS_TOKEN, headers=B_ID).json()["data"]["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        sid = http.post(contract.PATH_SESSION, headers=auth, json={"task_name": "p"}).json()
+        body = _turn_body(sid["data"]["session_id"])
+        with http.stream("POST", contract.PATH_RUN_SSE, headers=auth, json=body) as response:
+            next(response.iter_raw())  # the first heartbeat, then the client leaves
+        left = clock.now()
+        assert left == HEARTBEAT
+        clock.sleep(RETRY_AFTER)  # only this sleeper is left: the stream's next beat is gone
+        assert clock.now() == left + RETRY_AFTER
+        assert http.get(contract.PATH_CREDITS, headers=auth).status_code == 200
+    assert clock.now() == left + RETRY_AFTER

@@ -26,7 +26,7 @@ from nemokit._clock import Clock
 from nemokit._export import ExportPolicy
 from nemokit._flow import Flow
 from nemokit._sse import SSEComment, SSEDecoder, SSEEvent
-from nemokit._turn import run_turn
+from nemokit._turn import TurnPolicy, run_turn
 
 from ._broken_gui import GUI_BROKEN_CLIENTS, GUI_BROKEN_SCENARIOS
 from ._model import Fault, Scenario, ServerVariant
@@ -187,6 +187,27 @@ class _ExportAsMessage(NemokitAdapter):
         del result
 
 
+def _turn_waits(policy: TurnPolicy) -> Factory:
+    """The reference adapter with a turn's waits changed (an off-by-one client)."""
+
+    def factory(
+        transport: httpx.BaseTransport, clock: Clock, env: dict[str, str], config_dir: pathlib.Path
+    ) -> ClientAdapter:
+        adapter = NemokitAdapter(transport, clock, env, config_dir)
+        adapter.conversation.turn_policy = policy
+        return adapter
+
+    return factory
+
+
+def _eleven_polls_factory(
+    transport: httpx.BaseTransport, clock: Clock, env: dict[str, str], config_dir: pathlib.Path
+) -> ClientAdapter:
+    adapter = NemokitAdapter(transport, clock, env, config_dir)
+    adapter.conversation.policy = ExportPolicy(max_polls=contract.MAX_RENDER_POLLS + 1)
+    return adapter
+
+
 def _slow_polls_factory(
     transport: httpx.BaseTransport, clock: Clock, env: dict[str, str], config_dir: pathlib.Path
 ) -> ClientAdapter:
@@ -332,6 +353,10 @@ BROKEN_CLIENTS: dict[str, tuple[Factory, str]] = {
     "forwards_gui_phrases": (_cls(_ForwardsGui), RULE_GUI),
     "sends_export_as_message": (_export_as_message_factory, RULE_ROUTING),
     "polls_every_5s": (_slow_polls_factory, "R8"),
+    # Off by about a tenth: caught only because virtual time is exact.
+    "stall_after_11_minutes": (_turn_waits(TurnPolicy(stall_after=11 * 60.0)), "S4"),
+    "still_working_every_130s": (_turn_waits(TurnPolicy(still_working_every=130.0)), "S3"),
+    "polls_11_times": (_eleven_polls_factory, "R8"),
     "prints_token": (_cls(_PrintsToken), RULE_SECRET),
     **{name: (_cls(cls), rule) for name, (cls, rule) in GUI_BROKEN_CLIENTS.items()},
 }
@@ -373,6 +398,18 @@ BROKEN_SCENARIOS: dict[str, Scenario] = {
     ),
     "sends_export_as_message": Scenario(_QUIET, (_UPLOAD, _EDIT, Step("say", "export"))),
     "polls_every_5s": Scenario(_QUIET, (_UPLOAD, _EDIT, Step("say", "export"))),
+    "stall_after_11_minutes": Scenario(
+        ServerVariant(silent_rate=0.0, heartbeat_interval=5.0),
+        (_UPLOAD, _EDIT),
+        (Fault("run_sse", "stall"),),
+    ),
+    "still_working_every_130s": Scenario(
+        ServerVariant(silent_rate=0.0, noise_rate=0.0, heartbeat_interval=5.0),
+        (_UPLOAD, Step("say", "generate a video of a city at night")),
+    ),
+    "polls_11_times": Scenario(
+        _QUIET, (_UPLOAD, _EDIT, Step("say", "export")), (Fault("render", "slow_render"),)
+    ),
     "prints_token": Scenario(_QUIET, (Step("say", "credits"),)),
     **GUI_BROKEN_SCENARIOS,
 }

@@ -46,11 +46,13 @@ REQUEST_KINDS: Mapping[str, tuple[str, str]] = {
 
 #: What a fault does: an HTTP status, a contract code, a dropped connection, a cut or stalled
 #: stream, a render that ends ``failed``, or a ``long`` turn (``run_sse`` only: the turn keeps
-#: making progress for 20 minutes, past the client's 15-minute limit). ``render_failed`` and
-#: ``long`` are mock settings for the whole run, not per-request rules.
-FAULT_KINDS = ("status", "code", "drop", "cut", "stall", "render_failed", "long")
+#: making progress for 20 minutes, past the client's 15-minute limit), or a ``slow_render``
+#: (the agent works ten times slower: a render outlasts the client's 10 polls).
+#: ``render_failed``, ``long`` and ``slow_render`` are mock settings for the whole run, not
+#: per-request rules.
+FAULT_KINDS = ("status", "code", "drop", "cut", "stall", "render_failed", "long", "slow_render")
 #: The fault kinds that are mock settings rather than per-request fault rules.
-SETTING_FAULTS = ("render_failed", "long")
+SETTING_FAULTS = ("render_failed", "long", "slow_render")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,9 @@ IN_PROCESS_URL = "http://mock.nemokit.test"
 _TOKEN_CLIENT_ID = "conformance-user-token"
 #: How long a ``long`` fault's turn works before it would finish (past the 15-minute limit).
 LONG_TURN = 20 * 60.0
+#: ``slow_render``: every agent duration times this, so a render (30 s at least) lasts longer
+#: than the client's 10 polls 30 s apart.
+SLOW_SCALE = 10.5
 
 
 def mock_config(scenario: Scenario) -> MockConfig:
@@ -29,6 +32,7 @@ def mock_config(scenario: Scenario) -> MockConfig:
     server = scenario.server
     render_fail = any(f.kind == "render_failed" for f in scenario.faults)
     long = any(f.kind == "long" for f in scenario.faults)
+    slow = any(f.kind == "slow_render" for f in scenario.faults)
     return MockConfig().replace(
         seed=server.seed,
         error_style=server.error_style,
@@ -41,6 +45,7 @@ def mock_config(scenario: Scenario) -> MockConfig:
         render_fail_rate=1.0 if render_fail else 0.0,
         sse_framing=server.sse_framing,
         slow_turn_seconds=LONG_TURN if long else 0.0,
+        duration_scale=SLOW_SCALE if slow else 1.0,
     )
 
 
