@@ -21,6 +21,7 @@ import heapq
 import itertools
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -99,9 +100,9 @@ class VirtualClock:
       is cancelled while asleep stops taking part at once (a stream whose client has gone).
     - **threads** that sleep with :meth:`sleep` or call into the mock through
       :class:`~mockserver.StreamingTransport`: a thread holds time still from the moment it
-      wakes (or gets an answer from the mock) until it waits again. A thread that stops taking
-      part while others still wait calls :meth:`leave`; a thread that must be counted before it
-      first waits (a second client starting in parallel) calls :meth:`hold`.
+      wakes (or gets an answer from the mock) until it waits again or ends. A thread that stops
+      taking part while others still wait calls :meth:`leave`; a thread that must be counted
+      before it first waits (a second client starting in parallel) calls :meth:`hold`.
 
     The mock's render jobs take part without tasks: their state is derived from :meth:`now`.
     :meth:`advance` and :meth:`set` move time by hand and wake the sleepers that fall due.
@@ -114,6 +115,7 @@ class VirtualClock:
         self._holders: set[int] = set()  # threads running in the world outside an event loop
         self._busy: set[asyncio.AbstractEventLoop] = set()  # loops that may have work to do
         self._checking: set[asyncio.AbstractEventLoop] = set()  # loops with a check scheduled
+        self._threads = threading.local()  # a _Leaver per thread that took part
 
     def now(self) -> float:
         return self._now
@@ -135,6 +137,7 @@ class VirtualClock:
 
     def hold(self) -> None:
         """Count the calling thread as running: time stays still until it waits or leaves."""
+        self._joined()
         with self._lock:
             self._holders.add(threading.get_ident())
 
@@ -147,6 +150,7 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
+        self._joined()
         me = threading.get_ident()
         with self._lock:
             wake = _Wake(self._now + seconds, thread=me)
@@ -194,6 +198,16 @@ class VirtualClock:
         finally:
             with self._lock:
                 self._holders.add(thread)
+
+    def _joined(self) -> None:
+        """Make sure the calling thread leaves when it ends (its thread-local data is freed)."""
+        if getattr(self._threads, "leaver", None) is None:
+            self._threads.leaver = _Leaver(self, threading.get_ident())
+
+    def _gone(self, thread: int) -> None:
+        with self._lock:
+            self._holders.discard(thread)
+            self._decide()
 
     # --- the scheduler (all called with the lock held) ----------------------------------------
 
@@ -251,6 +265,18 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self._now:g})"
+
+
+class _Leaver:
+    """Kept in a thread's local data: when the thread ends, it stops holding the clock's time."""
+
+    def __init__(self, clock: VirtualClock, thread: int) -> None:
+        self.clock, self.thread = weakref.ref(clock), thread
+
+    def __del__(self) -> None:
+        clock = self.clock()
+        if clock is not None:
+            clock._gone(self.thread)
 
 
 def _call_soon(

@@ -265,3 +265,24 @@ def test_a_stream_whose_client_has_gone_moves_time_no_more() -> None:
         assert clock.now() == left + RETRY_AFTER
         assert http.get(contract.PATH_CREDITS, headers=auth).status_code == 200
     assert clock.now() == left + RETRY_AFTER
+
+
+def test_a_thread_that_ends_holds_time_no_more() -> None:
+    clock = VirtualClock()
+    ready = threading.Event()
+
+    def takes_part_then_ends() -> None:
+        clock.hold()
+        ready.set()
+
+    thread = threading.Thread(target=takes_part_then_ends)
+    thread.start()
+    ready.wait()
+    thread.join()
+    # If the ended thread still held time this sleep would never end: run it in a thread and
+    # give it a (real) bound that only a failure reaches.
+    sleeper = threading.Thread(target=clock.sleep, args=(30,), daemon=True)
+    sleeper.start()
+    sleeper.join(10)
+    assert not sleeper.is_alive(), "an ended thread still holds the virtual time"
+    assert clock.now() == 30
