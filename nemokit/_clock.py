@@ -219,6 +219,9 @@ class VirtualClock:
 
     def _check(self, loop: asyncio.AbstractEventLoop) -> None:
         """In ``loop``: once nothing else is ready to run there, the loop is waiting."""
+        # asyncio has no public "idle" hook; the ready queue of the standard loops (the one
+        # anyio's portal and asyncio.run use) is it. A loop without one (uvloop) counts as
+        # waiting whenever this check runs, which is still exact for a single task.
         if getattr(loop, "_ready", None):  # others first; look again after them
             loop.call_soon(self._check, loop)
             return
