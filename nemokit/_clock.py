@@ -212,10 +212,11 @@ class VirtualClock:
     # --- the scheduler (all called with the lock held) ----------------------------------------
 
     def _mark_busy(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._busy.add(loop)
-        if loop not in self._checking:
+        if loop in self._checking:
+            self._busy.add(loop)
+        elif _call_soon(loop, self._check, loop):
+            self._busy.add(loop)
             self._checking.add(loop)
-            _call_soon(loop, self._check, loop)
 
     def _check(self, loop: asyncio.AbstractEventLoop) -> None:
         """In ``loop``: once nothing else is ready to run there, the loop is waiting."""
@@ -284,13 +285,18 @@ class _Leaver:
 
 def _call_soon(
     loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: Any
-) -> None:
+) -> bool:
     """``loop.call_soon``, thread-safe when called from another thread (only then: waking the
-    loop through its self-pipe costs a system call)."""
-    if asyncio._get_running_loop() is loop:
-        loop.call_soon(callback, *args)
-    else:
-        loop.call_soon_threadsafe(callback, *args)
+    loop through its self-pipe costs a system call); False when the loop has closed meanwhile
+    (its thread may close it at any moment: a closed loop runs nothing and waits for nothing)."""
+    try:
+        if asyncio._get_running_loop() is loop:
+            loop.call_soon(callback, *args)
+        else:
+            loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:  # "Event loop is closed"
+        return False
+    return True
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
