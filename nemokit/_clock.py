@@ -4,9 +4,11 @@ The contract is made of waits (30 s retries, 2-minute heartbeats, 90 s renders, 
 Nothing in the kit calls ``time.sleep`` or reads the wall clock directly: it asks a ``Clock``.
 
 - :class:`SystemClock` is real time.
-- :class:`VirtualClock` never waits: ``sleep(s)`` moves its time forward at once. A client and a
-  mock that share one in a process run a 90 s render polled every 30 s in microseconds, and the
-  run is deterministic. Time passes only where someone waits.
+- :class:`VirtualClock` never waits for real: it is a discrete-event scheduler. A sleep registers
+  its wake-up and time jumps to the earliest one once every party (the client, the mock's
+  streams) is waiting, so concurrent sleepers overlap as in real time. A client and a mock that
+  share one in a process run a 90 s render polled every 30 s in microseconds, and the run is
+  deterministic.
 - :class:`ScaledClock` runs real time faster (``scale=1000`` makes a 30 s wait last 30 ms) and can
   be advanced by hand; it is what a mock in another process uses.
 """
@@ -14,11 +16,18 @@ Nothing in the kit calls ``time.sleep`` or reads the wall clock directly: it ask
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import threading
 import time
-from typing import Protocol, runtime_checkable
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 __all__ = ["Clock", "ScaledClock", "SystemClock", "VirtualClock"]
+
+_T = TypeVar("_T")
 
 
 @runtime_checkable
@@ -55,19 +64,58 @@ class SystemClock:
         return "SystemClock()"
 
 
-class VirtualClock:
-    """Time that moves only when someone waits on it or it is advanced by hand.
+class _Wake:
+    """One pending sleep: its wake-up time, and how to wake it (a thread or a future)."""
 
-    A sleep moves the time forward by its length at once. Sleepers do not overlap: two tasks that
-    each sleep 15 s move the clock 30 s (an autojump scheduler, as in trio's test clock, would be
-    needed to overlap them). Code that waits for a point in time therefore re-reads ``now()``
-    and sleeps only the rest. ``asleep`` yields to the event loop once, so that a producer and a
-    consumer sharing the clock interleave as they would in real time.
+    __slots__ = ("cancelled", "done", "future", "loop", "order", "thread", "when")
+    _count = itertools.count()
+
+    def __init__(
+        self,
+        when: float,
+        thread: int | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
+        self.when, self.thread, self.loop, self.future = when, thread, loop, future
+        self.done = self.cancelled = False
+        self.order = next(self._count)  # sleepers due at the same time wake in the order they slept
+
+    def __lt__(self, other: _Wake) -> bool:
+        return (self.when, self.order) < (other.when, other.order)
+
+
+class VirtualClock:
+    """A discrete-event clock: time jumps to the earliest wake-up once every party is waiting.
+
+    A sleep registers its wake-up time and waits. Time never moves while a party of the virtual
+    world can still run; once all of them wait, it jumps to the earliest pending wake-up and
+    wakes every sleeper due then (trio's ``MockClock(autojump_threshold=0)`` works the same way).
+    Concurrent sleepers overlap: two tasks that each sleep 15 s wake together at +15 s. The
+    parties are:
+
+    - **event loops**: every asyncio loop that has slept on this clock (the client's loop, the
+      in-process transport's loop that runs the mock). A loop is waiting when it has nothing
+      ready to run (a standard asyncio loop's ready queue is empty) or has stopped. A task that
+      is cancelled while asleep stops taking part at once (a stream whose client has gone).
+    - **threads** that sleep with :meth:`sleep` or call into the mock through
+      :class:`~mockserver.StreamingTransport`: a thread holds time still from the moment it
+      wakes (or gets an answer from the mock) until it waits again or ends. A thread that stops
+      taking part while others still wait calls :meth:`leave`; a thread that must be counted
+      before it first waits (a second client starting in parallel) calls :meth:`hold`.
+
+    The mock's render jobs take part without tasks: their state is derived from :meth:`now`.
+    :meth:`advance` and :meth:`set` move time by hand and wake the sleepers that fall due.
     """
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = float(start)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._sleepers: list[_Wake] = []
+        self._holders: set[int] = set()  # threads running in the world outside an event loop
+        self._busy: set[asyncio.AbstractEventLoop] = set()  # loops that may have work to do
+        self._checking: set[asyncio.AbstractEventLoop] = set()  # loops with a check scheduled
+        self._threads = threading.local()  # a _Leaver per thread that took part
 
     def now(self) -> float:
         return self._now
@@ -77,26 +125,183 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError(f"a clock cannot go backwards (advance by {seconds})")
         with self._lock:
-            self._now += seconds
+            self._move_to(self._now + seconds)
             return self._now
 
     def set(self, when: float) -> None:
         """Move time to ``when``; earlier than now is refused."""
-        if when < self._now:
-            raise ValueError(f"a clock cannot go backwards (from {self._now} to {when})")
-        self._now = float(when)
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"a clock cannot go backwards (from {self._now} to {when})")
+            self._move_to(float(when))
+
+    def hold(self) -> None:
+        """Count the calling thread as running: time stays still until it waits or leaves."""
+        self._joined()
+        with self._lock:
+            self._holders.add(threading.get_ident())
+
+    def leave(self) -> None:
+        """The calling thread stops taking part (it no longer holds time still)."""
+        with self._lock:
+            self._holders.discard(threading.get_ident())
+            self._decide()
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self._now += seconds
+        if seconds <= 0:
+            return
+        self._joined()
+        me = threading.get_ident()
+        with self._lock:
+            wake = _Wake(self._now + seconds, thread=me)
+            heapq.heappush(self._sleepers, wake)
+            self._holders.discard(me)
+            with contextlib.suppress(RuntimeError):  # this thread's own loop cannot run now
+                self._busy.discard(asyncio.get_running_loop())
+            self._decide()
+            while not wake.done:
+                self._lock.wait()
 
     async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-        await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            wake = _Wake(self._now + seconds, loop=loop, future=future)
+            heapq.heappush(self._sleepers, wake)
+            # The thread runs this loop: its own activity is the loop's from now on.
+            self._holders.discard(threading.get_ident())
+            self._mark_busy(loop)
+        try:
+            await future
+        except asyncio.CancelledError:
+            with self._lock:
+                wake.cancelled = True  # dropped from the queue when it comes up
+                self._decide()
+            raise
+
+    async def serve(self, thread: int, call: Awaitable[_T]) -> _T:
+        """Run ``call`` in this loop for ``thread``, which is blocked on it meanwhile.
+
+        The thread holds time from before it submits the call (it calls :meth:`hold`) until
+        the call has started here; while the call runs, this loop's state counts; the thread
+        holds time again before it gets the answer, so nothing moves while it works on it.
+        """
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._mark_busy(loop)
+            self._holders.discard(thread)
+        try:
+            return await call
+        finally:
+            with self._lock:
+                self._holders.add(thread)
+
+    def _joined(self) -> None:
+        """Make sure the calling thread leaves when it ends (its thread-local data is freed)."""
+        if getattr(self._threads, "leaver", None) is None:
+            self._threads.leaver = _Leaver(self, threading.get_ident())
+
+    def _gone(self, thread: int) -> None:
+        with self._lock:
+            self._holders.discard(thread)
+            self._decide()
+
+    # --- the scheduler (all called with the lock held) ----------------------------------------
+
+    def _mark_busy(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop in self._checking:
+            self._busy.add(loop)
+        elif _call_soon(loop, self._check, loop):
+            self._busy.add(loop)
+            self._checking.add(loop)
+
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In ``loop``: once nothing else is ready to run there, the loop is waiting."""
+        # asyncio has no public "idle" hook; the ready queue of the standard loops (the one
+        # anyio's portal and asyncio.run use) is it. A loop without one (uvloop) counts as
+        # waiting whenever this check runs, which is still exact for a single task.
+        if getattr(loop, "_ready", None):  # others first; look again after them
+            loop.call_soon(self._check, loop)
+            return
+        with self._lock:
+            self._checking.discard(loop)
+            self._busy.discard(loop)
+            self._decide()
+
+    def _decide(self) -> None:
+        """Jump to the earliest wake-up while every party is waiting."""
+        while self._sleepers and not self._holders and self._loops_waiting():
+            if self._sleepers[0].cancelled:
+                heapq.heappop(self._sleepers)
+                continue
+            self._move_to(self._sleepers[0].when)
+
+    def _loops_waiting(self) -> bool:
+        for loop in list(self._busy):
+            if loop.is_closed() or not loop.is_running():
+                self._busy.discard(loop)  # a stopped loop runs nothing
+                self._checking.discard(loop)
+            else:
+                return False
+        return True
+
+    def _move_to(self, when: float) -> None:
+        self._now = max(self._now, when)
+        woke_thread = False
+        while self._sleepers and self._sleepers[0].when <= self._now:
+            wake = heapq.heappop(self._sleepers)
+            if wake.cancelled:
+                continue
+            wake.done = True
+            if wake.thread is not None:
+                self._holders.add(wake.thread)
+                woke_thread = True
+            elif wake.loop is not None and wake.future is not None:
+                if wake.loop.is_closed():
+                    continue
+                _call_soon(wake.loop, _resolve, wake.future)
+                self._mark_busy(wake.loop)
+        if woke_thread:
+            self._lock.notify_all()
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self._now:g})"
+
+
+class _Leaver:
+    """Kept in a thread's local data: when the thread ends, it stops holding the clock's time."""
+
+    def __init__(self, clock: VirtualClock, thread: int) -> None:
+        self.clock, self.thread = weakref.ref(clock), thread
+
+    def __del__(self) -> None:
+        clock = self.clock()
+        if clock is not None:
+            clock._gone(self.thread)
+
+
+def _call_soon(
+    loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: Any
+) -> bool:
+    """``loop.call_soon``, thread-safe when called from another thread (only then: waking the
+    loop through its self-pipe costs a system call); False when the loop has closed meanwhile
+    (its thread may close it at any moment: a closed loop runs nothing and waits for nothing)."""
+    try:
+        if asyncio._get_running_loop() is loop:
+            loop.call_soon(callback, *args)
+        else:
+            loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:  # "Event loop is closed"
+        return False
+    return True
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class ScaledClock:
@@ -173,7 +378,7 @@ class ScaledClock:
         self._woken.notify_all()
         for loop, woken in self._tasks:
             if not loop.is_closed():
-                loop.call_soon_threadsafe(_resolve, woken)
+                _call_soon(loop, _resolve, woken)
 
     def _rebase(self) -> None:
         real = time.monotonic()
@@ -182,8 +387,3 @@ class ScaledClock:
 
     def __repr__(self) -> str:
         return f"ScaledClock(scale={self._scale:g}, now={self.now():.3f})"
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)

@@ -35,7 +35,7 @@ from ._problems import problem_for
 from ._problems import scrub as scrub  # the CLI imports it from here
 from ._routing import Action, Route, route
 from ._translate import GuiAction
-from ._turn import run_turn
+from ._turn import TurnPolicy, run_turn
 from ._views import CreditsView, Notice, Problem, Progress, Reply, Tracks, Uploaded, View
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ class _Conversation:
         #: Where exports are saved (``None``: only the URL is shown).
         self.dest = dest
         self.policy = policy
+        #: The waits of each turn (``None``: the contract's, ``run_turn``'s default).
+        self.turn_policy: TurnPolicy | None = None
         #: Every view shown so far, in order.
         self.history: list[View] = []
         #: How the last export of this conversation ended.
@@ -185,9 +187,12 @@ class _Conversation:
         if not text.strip():
             return True
         turn.sent.add(_same_text(text))
-        result = yield from _replies_once(
-            run_turn(self.core, text, request=turn.request), turn.replies
+        flow = (
+            run_turn(self.core, text, request=turn.request)
+            if self.turn_policy is None
+            else run_turn(self.core, text, request=turn.request, policy=self.turn_policy)
         )
+        result = yield from _replies_once(flow, turn.replies)
         if result.outcome not in _TURN_OK:
             return False  # the turn flow already showed the problem
         for action in result.actions:

@@ -19,6 +19,7 @@ or ``upload`` with ``step.files``, absolute paths) and ``close()``. Run it with
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pathlib
 from collections.abc import Callable
@@ -66,10 +67,12 @@ class NemokitAdapter:
             client_id_path=config_dir / "client_id",
         )
         self.conversation = Conversation(self.nemo)
+        self.clock = clock
 
     def run_step(self, step: Step) -> list[Shown]:
         views = self.conversation.say(step.text, list(step.files))
-        return [shown_of(view) for view in views]
+        # Each view stamped as it is shown (the generator runs as the list is built).
+        return [dataclasses.replace(shown_of(view), at=self.clock.now()) for view in views]
 
     def close(self) -> None:
         self.nemo.close()

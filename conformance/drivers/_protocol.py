@@ -41,11 +41,13 @@ class Step:
 class Shown:
     """One thing the client showed: ``kind`` (notice, reply, progress, changes, tracks,
     credits, uploaded, video_ready, project_link, problem) and its ``text``. ``step`` is the
-    index of the user step that caused it (set by the harness)."""
+    index of the user step that caused it (set by the harness); ``at`` the virtual time it was
+    shown, when the adapter knows it (the timing rules then judge each view's time)."""
 
     kind: str
     text: str
     step: int = -1
+    at: float | None = None
 
 
 class ClientAdapter(Protocol):

@@ -29,7 +29,7 @@ from nemokit._export import ExportPolicy
 from nemokit._flow import Flow
 from nemokit._routing import Action, Route, route
 from nemokit._sse import SSEComment, SSEDecoder, SSEEvent
-from nemokit._turn import run_turn
+from nemokit._turn import TurnPolicy, run_turn
 
 from ._broken_gui import GUI_BROKEN_CLIENTS, GUI_BROKEN_SCENARIOS
 from ._intent import ask, edit, mixed
@@ -230,6 +230,19 @@ def _policy_factory(policy: ExportPolicy) -> Factory:
     ) -> ClientAdapter:
         adapter = NemokitAdapter(transport, clock, env, config_dir)
         adapter.conversation.policy = policy
+        return adapter
+
+    return factory
+
+
+def _turn_waits(policy: TurnPolicy) -> Factory:
+    """The reference adapter with a turn's waits changed (an off-by-one client)."""
+
+    def factory(
+        transport: httpx.BaseTransport, clock: Clock, env: dict[str, str], config_dir: pathlib.Path
+    ) -> ClientAdapter:
+        adapter = NemokitAdapter(transport, clock, env, config_dir)
+        adapter.conversation.turn_policy = policy
         return adapter
 
     return factory
@@ -468,6 +481,13 @@ BROKEN_CLIENTS: dict[str, tuple[Factory, str]] = {
     "routes_by_substring": (_cls(_RoutesBySubstring), RULE_INTENT),
     "chinese_keywords_not_routed": (_cls(_ChineseNotRouted), RULE_INTENT),
     "drops_chinese_edits_in_mixed_requests": (_cls(_DropsChineseEdits), RULE_INTENT),
+    # Off by about a tenth: caught only because virtual time is exact.
+    "stall_after_11_minutes": (_turn_waits(TurnPolicy(stall_after=11 * 60.0)), "S4"),
+    "still_working_every_130s": (_turn_waits(TurnPolicy(still_working_every=130.0)), "S3"),
+    "polls_11_times": (
+        _policy_factory(ExportPolicy(max_polls=contract.MAX_RENDER_POLLS + 1)),
+        "R8",
+    ),
     "prints_token": (_cls(_PrintsToken), RULE_SECRET),
     **{name: (_cls(cls), rule) for name, (cls, rule) in GUI_BROKEN_CLIENTS.items()},
 }
@@ -520,6 +540,18 @@ BROKEN_SCENARIOS: dict[str, Scenario] = {
     "chinese_keywords_not_routed": Scenario(_QUIET, (_UPLOAD, ask("credits", "余额"))),
     "drops_chinese_edits_in_mixed_requests": Scenario(
         _QUIET, (_UPLOAD, _EDIT, mixed("剪掉停顿", "然后", "export", "导出"))
+    ),
+    "stall_after_11_minutes": Scenario(
+        ServerVariant(silent_rate=0.0, heartbeat_interval=5.0),
+        (_UPLOAD, _EDIT),
+        (Fault("run_sse", "stall"),),
+    ),
+    "still_working_every_130s": Scenario(
+        ServerVariant(silent_rate=0.0, noise_rate=0.0, heartbeat_interval=5.0),
+        (_UPLOAD, Step("say", "generate a video of a city at night")),
+    ),
+    "polls_11_times": Scenario(
+        _QUIET, (_UPLOAD, _EDIT, Step("say", "export")), (Fault("render", "slow_render"),)
     ),
     "prints_token": Scenario(_QUIET, (Step("say", "credits"),)),
     **GUI_BROKEN_SCENARIOS,

@@ -11,6 +11,7 @@ import itertools
 import math
 import re
 
+from conformance.drivers._protocol import Shown
 from nemokit import contract
 
 from ._judging import (
@@ -18,6 +19,7 @@ from ._judging import (
     _complete_turns,
     _faults_by_id,
     _long,
+    _one_event,
     _same_step_after,
     _step_shown,
     _stream_started,
@@ -53,22 +55,83 @@ def _still_working(obs: Observation, step: int) -> int:
     return sum("still working" in t.lower() for t in _step_shown(obs, step, "progress"))
 
 
+def _is_notice(shown: Shown) -> bool:
+    return shown.kind == "progress" and "still working" in shown.text.lower()
+
+
 def s3(scenario: Scenario, obs: Observation) -> list[Violation]:
+    bad_steps = {r.step for r in obs.of_kind("run_sse") if r.fault or r.error}
+    steps = {r.step for r, _ in _complete_turns(scenario, obs)} - bad_steps
+    timed = {
+        step
+        for step in steps
+        if all(s.at is not None for s in obs.shown if s.step == step and _is_notice(s))
+    }
+    return _s3_timed(scenario, obs, timed) + _s3_counted(scenario, obs, steps - timed)
+
+
+def _s3_timed(scenario: Scenario, obs: Observation, steps: set[int]) -> list[Violation]:
+    """Each notice against the schedule: 2 minutes after the turn began or after the last thing
+    shown, at the first chunk from then on (within one heartbeat); and none missing in the quiet
+    time (no gap longer than 2 minutes and a heartbeat without one)."""
+    every, beat = contract.STILL_WORKING_EVERY, scenario.server.heartbeat_interval
+    out = []
+    for r, turn in _complete_turns(scenario, obs):
+        if r.step not in steps:
+            continue
+        quiet_end = turn.end if turn.first_partial_at else (turn.first_text_at or turn.end)
+        shown = sorted(
+            (s for s in obs.shown if s.step == r.step and s.at is not None),
+            key=lambda s: s.at or 0.0,
+        )
+        last = turn.start
+        for s in shown:
+            at = s.at or 0.0
+            if at < turn.start - _EPS or at > turn.end + beat + _EPS:
+                continue  # shown before or after this turn
+            gap = at - last
+            if _is_notice(s) and not every - _EPS <= gap <= every + beat + _EPS:
+                out.append(
+                    _v(
+                        "S3",
+                        f"step {r.step} showed 'Still working' at {at:g}s, {gap:g}s after the "
+                        f"last thing shown (due every {every:g}s, at the next heartbeat: "
+                        f"{beat:g}s)",
+                    )
+                )
+            if at <= quiet_end + _EPS and gap > every + beat + _EPS and not _is_notice(s):
+                out.append(_missing(r.step, last, at, every))
+            last = at
+        if quiet_end - last > every + beat + _EPS:
+            out.append(_missing(r.step, last, quiet_end, every))
+    return out
+
+
+def _missing(step: int, since: float, until: float, every: float) -> Violation:
+    return _v(
+        "S3",
+        f"step {step} showed nothing from {since:g}s to {until:g}s while the turn worked "
+        f"('Still working' is due every {every:g}s)",
+    )
+
+
+def _s3_counted(scenario: Scenario, obs: Observation, steps: set[int]) -> list[Violation]:
+    """For a client that does not say when it showed what: how many notices, within one
+    heartbeat at either end of the turn's quiet time."""
     every, beat = contract.STILL_WORKING_EVERY, scenario.server.heartbeat_interval
     bounds: dict[int, list[int]] = {}
-    bad_steps = {r.step for r in obs.of_kind("run_sse") if r.fault or r.error}
     for r, turn in _complete_turns(scenario, obs):
+        if r.step not in steps:
+            continue
         early = turn.first_partial_at or turn.first_text_at or turn.end
         late = turn.end if turn.first_partial_at else (turn.first_text_at or turn.end)
-        low = max(0, math.floor((early - turn.start - beat) / every))
-        high = math.floor((late - turn.start) / every) + 1
+        low = max(0, math.floor((early - turn.start - beat) / (every + beat)))
+        high = math.floor((late - turn.start) / every)
         lo_hi = bounds.setdefault(r.step, [0, 0])
         lo_hi[0] += low
         lo_hi[1] += high
     out = []
     for step, (low, high) in sorted(bounds.items()):
-        if step in bad_steps:
-            continue
         count = _still_working(obs, step)
         if not low <= count <= high:
             out.append(
@@ -90,11 +153,9 @@ def s4(scenario: Scenario, obs: Observation) -> list[Violation]:
         later = [x.time for x in _same_step_after(obs, r)]
         step_end = obs.step_times[r.step][1] if 0 <= r.step < len(obs.step_times) else r.time
         gave_up = min([*later, step_end])
-        # An abandoned in-process stream keeps moving the shared virtual clock until the mock
-        # notices the disconnect, so allow two minutes of drift: a client that waits for the
-        # 15-minute limit or the stream's end (20 minutes) is still well past it.
-        allowed = contract.STALL_AFTER + 2 * scenario.server.heartbeat_interval + 120
-        if gave_up - r.time > allowed:
+        # The client notices the stall at the first heartbeat after 10 minutes: one interval.
+        allowed = contract.STALL_AFTER + _one_event(scenario, obs)
+        if gave_up - r.time > allowed + _EPS:
             out.append(
                 _v(
                     "S4",
@@ -284,12 +345,8 @@ def s10(scenario: Scenario, obs: Observation) -> list[Violation]:
     if not _long(scenario):
         return []
     out, limit, beat = [], contract.TURN_LIMIT, scenario.server.heartbeat_interval
-    # The client may notice the limit only at the next chunk (one heartbeat). What is measured
-    # is the shared clock when the step ended, and the in-process mock's stream moves that clock
-    # on after its reader stopped (one chunk waiting in the rendezvous, then a sleep or two
-    # before it sees the disconnect; up to 3 heartbeats seen): a client that waits for the
-    # stream's end (20 minutes) is still far past.
-    late = limit + beat + 3 * beat
+    # The client notices the limit at the first chunk after it: one heartbeat.
+    late = limit + _one_event(scenario, obs)
     for r in obs.of_kind("run_sse"):
         if not _stream_started(r) or r.fault or r.error:
             continue  # refused or broken: not a long stream

@@ -128,7 +128,7 @@ class _Stepper:
                 self.adapter = self.factory(self.make_transport(), self.clock, env, self.config_dir)
             try:
                 views = self.adapter.run_step(materialise(step, self.files_dir))
-                shown = [Shown(v.kind, v.text, index) for v in views]
+                shown = [Shown(v.kind, v.text, index, v.at) for v in views]
             except Exception as exc:  # the client let it escape: that is evidence
                 run.errors.append(f"step {index}: {type(exc).__name__}: {exc}")
         run.shown += shown

@@ -46,15 +46,24 @@ COMPOUND = (
 )
 
 
+#: Heartbeat intervals: the contract's 15-30 s, and short ones (1-5 s): a timing rule allows one
+#: interval, so a short one makes it exact.
+HEARTBEATS = (20.0, 15.0, 30.0, 5.0, 1.0, 3.0)
+#: Mostly short intervals, for the rule that times each "Still working" notice.
+SHORT_BEATS = (5.0, 3.0, 1.0, 20.0)
+
+
 def variants(
     *,
     silent: bool | None = None,
     noise: bool | None = None,
     partial: bool | None = None,
     framings: tuple[str, ...] = SSE_FRAMINGS,
+    beats: tuple[float, ...] = HEARTBEATS,
 ) -> st.SearchStrategy[ServerVariant]:
-    """Server variants; ``silent``/``noise``/``partial`` pin those choices when given, and the
-    SSE framing is one of ``framings`` (``lf`` first, so failures shrink towards it)."""
+    """Server variants; ``silent``/``noise``/``partial`` pin those choices when given, the
+    SSE framing is one of ``framings`` (``lf`` first, so failures shrink towards it) and the
+    heartbeat interval one of ``beats``."""
 
     def pinned(value: bool | None) -> st.SearchStrategy[bool]:
         return st.booleans() if value is None else st.just(value)
@@ -64,7 +73,7 @@ def variants(
         error_style=st.sampled_from(("code_200", "http_status")),
         dialect=st.sampled_from(("adk", "simple")),
         heartbeat_form=st.sampled_from(("json", "empty", "comment")),
-        heartbeat_interval=st.sampled_from((20.0, 15.0, 30.0)),
+        heartbeat_interval=st.sampled_from(beats),
         silent_rate=pinned(silent).map(float),
         partial_text=pinned(partial),
         noise_rate=pinned(noise).map(float),
@@ -224,7 +233,10 @@ def cut_streams() -> st.SearchStrategy[Scenario]:
 
 
 def long_turns() -> st.SearchStrategy[Scenario]:
-    return _scenario(_session(GENERATE, EDITS, size=1))
+    """Generations (minutes of work) more often than edits, with mostly short heartbeats."""
+    return _scenario(
+        _session(GENERATE, GENERATE, EDITS, size=1), server=variants(beats=SHORT_BEATS)
+    )
 
 
 def noisy() -> st.SearchStrategy[Scenario]:

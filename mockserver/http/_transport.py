@@ -19,6 +19,11 @@ from it. These transports run the app as a task beside the client instead:
   its body. Before the response started, the exception is re-raised (as ``httpx.ASGITransport``
   does), or with ``raise_app_exceptions=False`` becomes an empty 500 response. An app that
   returns without any response gives ``httpx.RemoteProtocolError`` ("server disconnected").
+- With a :class:`~nemokit.VirtualClock` (``clock=``, or the mock's own clock found on
+  ``app.state.mock``), the sync transport makes the calling thread a party of the clock's
+  virtual world: while it waits for the app, time may move on the app's event loop; from the
+  moment it has an answer until it waits again (the next call, or ``clock.sleep``), time holds
+  still. The client's ``clock.sleep`` and the mock's streams thus share one scheduler.
 
 :class:`AsyncStreamingTransport` runs on the caller's asyncio event loop (trio is not
 supported). :class:`StreamingTransport` is the sync version: it runs the app on an event loop in
@@ -30,18 +35,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from nemokit._clock import Clock, VirtualClock
+
 __all__ = ["AsyncStreamingTransport", "StreamingTransport"]
 
 Message = dict[str, Any]
+_T = TypeVar("_T")
 _CUT = "peer closed connection without sending complete message body"
 
 
@@ -227,13 +236,40 @@ async def _from_sync(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _virtual_clock(app: Any, clock: Clock | None) -> VirtualClock | None:
+    """The virtual clock the app runs on: ``clock``, or a mock's own (``app.state.mock``)."""
+    if clock is None:
+        mock = getattr(getattr(app, "state", None), "mock", None)
+        clock = getattr(mock, "clock", None)
+    return clock if isinstance(clock, VirtualClock) else None
+
+
+def _call(portal: BlockingPortal, clock: VirtualClock | None, call: Awaitable[_T]) -> _T:
+    """Run ``call`` on the portal's loop; with a virtual clock, the calling thread takes part
+    in its world (it waits while the call runs and holds time while it works on the answer)."""
+    try:
+        if clock is None:
+            return portal.call(_awaited, call)
+        clock.hold()  # until the call has started on the loop: time must not move meanwhile
+        return portal.call(clock.serve, threading.get_ident(), call)
+    finally:
+        if inspect.iscoroutine(call) and inspect.getcoroutinestate(call) == "CORO_CREATED":
+            call.close()  # never started (the loop was closed): no "never awaited" warning
+
+
+async def _awaited(call: Awaitable[_T]) -> _T:
+    return await call
+
+
 class _SyncBody(httpx.SyncByteStream):
-    def __init__(self, portal: BlockingPortal, body: httpx.AsyncByteStream) -> None:
-        self.portal, self.body = portal, body
+    def __init__(
+        self, portal: BlockingPortal, body: httpx.AsyncByteStream, clock: VirtualClock | None
+    ) -> None:
+        self.portal, self.body, self.clock = portal, body, clock
         self.chunks = body.__aiter__()
 
     def __iter__(self) -> Iterator[bytes]:
-        while (chunk := self.portal.call(self._next)) is not None:
+        while (chunk := _call(self.portal, self.clock, self._next())) is not None:
             yield chunk
 
     async def _next(self) -> bytes | None:
@@ -245,7 +281,7 @@ class _SyncBody(httpx.SyncByteStream):
     def close(self) -> None:
         # RuntimeError: the transport (and its event loop) was closed first.
         with contextlib.suppress(RuntimeError):
-            self.portal.call(self.body.aclose)
+            _call(self.portal, self.clock, self.body.aclose())
 
 
 class StreamingTransport(httpx.BaseTransport):
@@ -259,6 +295,7 @@ class StreamingTransport(httpx.BaseTransport):
         root_path: str = "",
         raise_app_exceptions: bool = True,
         grace: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
         self._async = AsyncStreamingTransport(
             app,
@@ -267,6 +304,7 @@ class StreamingTransport(httpx.BaseTransport):
             raise_app_exceptions=raise_app_exceptions,
             grace=grace,
         )
+        self._clock = _virtual_clock(app, clock)
         self._lock = threading.Lock()
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
         self._portal: BlockingPortal | None = None
@@ -276,13 +314,13 @@ class StreamingTransport(httpx.BaseTransport):
         if not isinstance(stream, httpx.SyncByteStream):
             raise TypeError("StreamingTransport needs an httpx.Client request")
         portal = self._started()
-        response = portal.call(self._async.open, request, _from_sync(stream))
+        response = _call(portal, self._clock, self._async.open(request, _from_sync(stream)))
         body = response.stream
         assert isinstance(body, httpx.AsyncByteStream)
         return httpx.Response(
             response.status_code,
             headers=response.headers.raw,
-            stream=_SyncBody(portal, body),
+            stream=_SyncBody(portal, body, self._clock),
             extensions=response.extensions,
         )
 
@@ -292,7 +330,7 @@ class StreamingTransport(httpx.BaseTransport):
             portal_cm, portal = self._portal_cm, self._portal
             self._portal_cm = self._portal = None
         if portal_cm is not None and portal is not None:
-            portal.call(self._async.aclose)
+            _call(portal, self._clock, self._async.aclose())
             portal_cm.__exit__(None, None, None)
 
     def _started(self) -> BlockingPortal:
