@@ -103,7 +103,10 @@ def focus_of(message: str) -> str:
     if not found:
         return message
     start, end = found[1]
-    return message[:start] + " " * (end - start) + message[end:]
+    # Not spaces alone: "the <subject> titled x" would read as "the titled x" ("the title" + "d
+    # x"). A mark between two spaces keeps the words on either side apart.
+    blank = " " * (end - start) if end - start < 3 else " " + "·" * (end - start - 2) + " "
+    return message[:start] + blank + message[end:]
 
 
 @dataclass(slots=True)
