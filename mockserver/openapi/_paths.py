@@ -106,7 +106,8 @@ _SSE_TEXT = (
 #: Body limits the mock enforces (OpenAPI has no keyword for a body's size).
 _BODY_LIMIT = "A JSON body of at most 1 MiB (1,048,576 bytes); larger → HTTP 413."
 _UPLOAD_LIMIT = (
-    "Files up to 500 MB (larger → 4002, refused while streaming); a JSON body at most 1 MiB."
+    f"Files up to {contract.MAX_UPLOAD_BYTES // (1024 * 1024)} MB (larger → 4002, refused while "
+    "streaming); a JSON body of at most 1 MiB (larger → HTTP 413)."
 )
 
 
@@ -129,7 +130,7 @@ def _operation(
         operation["requestBody"] = {
             "required": True,
             "content": body,
-            "description": _BODY_LIMIT if "application/json" in body else _UPLOAD_LIMIT,
+            "description": _UPLOAD_LIMIT if "multipart/form-data" in body else _BODY_LIMIT,
         }
     if public:
         operation["security"] = []
