@@ -22,10 +22,13 @@ Deep run (about 10 minutes)::
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
 
+if sys.version_info < (3, 11):
+    pytest.skip("Schemathesis 4 needs Python >= 3.11", allow_module_level=True)
 schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
