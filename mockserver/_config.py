@@ -48,6 +48,14 @@ class MockConfig:
     token_limit_per_ip: int = contract.TOKEN_LIMIT_PER_IP
     #: Serve ``/__admin``; off for a mock that must look exactly like production.
     admin: bool = True
+    #: Count the per-IP token limit by the first ``X-Forwarded-For`` hop instead of the socket's
+    #: address. Only for a mock behind a proxy that sets the header: otherwise a caller could
+    #: send a new address with every request and dodge the limit.
+    trust_forwarded: bool = False
+    #: Keep tokens out of the journal (``Authorization`` and other credential headers, and any
+    #: ``nmv_usr_``/``clm_`` token in a body, replaced by a marker): for a shared mock whose
+    #: journal others read. Conformance runs keep it off, since they inspect what was sent.
+    redact_journal: bool = False
     #: Unix time that virtual time 0 stands for (for ``expires_at`` and ``createdAt``).
     epoch: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
     #: Multiply every agent duration (turns, renders) by this; 1.0 is the contract's timing.
@@ -90,7 +98,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "sse_framing": SSE_FRAMINGS,
     "guide": ("any", *(g.version for g in history.GUIDE_VERSIONS)),
 }
-_BOOLS = ("partial_text", "admin")
+_BOOLS = ("partial_text", "admin", "trust_forwarded", "redact_journal")
 
 
 def _coerce(changes: dict[str, Any]) -> dict[str, Any]:

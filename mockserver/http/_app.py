@@ -26,6 +26,7 @@ from ..state import Faults, Journal, MockState
 from . import _endpoints as ep
 from . import _render_endpoints as render
 from ._admin import admin_routes
+from ._admin_auth import AdminGuard
 from ._errors import ApiError, error_response
 from ._instrument import Instrument
 from ._instrument import not_found as _not_found
@@ -39,6 +40,8 @@ class MockServer:
     """One mock: ``.app``, ``.state``, ``.journal``, ``.faults``, ``.clock`` and ``.config``.
 
     ``clock`` defaults to a :class:`VirtualClock` (time moves only when advanced or slept on).
+    ``admin_token``, when given, is required as ``Authorization: Bearer`` on every ``/__admin``
+    path (kept outside the config, so ``GET /__admin/config`` never shows it).
     """
 
     def __init__(
@@ -47,7 +50,9 @@ class MockServer:
         clock: Clock | None = None,
         *,
         journal_cap: int = 10_000,
+        admin_token: str | None = None,
     ) -> None:
+        self.admin_guard = AdminGuard(admin_token)
         self._config = config if config is not None else MockConfig()
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.state = MockState(self.clock, lambda: self._config)

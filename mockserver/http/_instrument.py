@@ -22,7 +22,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nemokit import contract
 
 from .._config import MockConfig
-from ..state import BODY_TEXT_CAP, DroppedConnection, FaultRule, JournalEntry
+from ..state import (
+    BODY_TEXT_CAP,
+    DroppedConnection,
+    FaultRule,
+    JournalEntry,
+    redact_headers,
+    redact_text,
+    redact_value,
+)
 from ._errors import ApiError, error_body, error_response, is_render_path
 from ._hot import hot_body, hot_target, send_hot
 from ._legacy import adapt, flag
@@ -52,14 +60,20 @@ class Instrument:
         path: str = scope["path"]
         admin = path == contract.ADMIN_PREFIX or path.startswith(contract.ADMIN_PREFIX + "/")
         if admin and self.server.config.admin:
+            refusal = self.server.admin_guard.refusal(scope["headers"])
+            if refusal is not None:
+                await _admin_refused(refusal, scope, receive, send)
+                return
             await self._safely(scope, receive, send, None)
             return
+        redact = self.server.config.redact_journal
         entry = self.server.journal.record(
             time=self.server.clock.now(),
             method=scope["method"],
             path=path,
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=scope["headers"],  # copied as they are; decoded when the journal is read
+            # copied as they are (decoded when the journal is read), or without credentials
+            headers=redact_headers(scope["headers"]) if redact else scope["headers"],
             client=(scope.get("client") or (None,))[0],
         )
         scope, legacy_response = adapt(self.server.config.guide, scope, self.server.state)
@@ -85,6 +99,10 @@ class Instrument:
         finally:
             finish_body(entry, captured)
             flag(entry)
+            if redact:
+                entry.query = redact_text(entry.query)
+                entry.body = redact_value(entry.body)
+                entry.message = None if entry.message is None else redact_text(entry.message)
             entry.completed = True
 
     async def _respond(
@@ -194,6 +212,12 @@ def _fault_response(rule: FaultRule, config: MockConfig, scope: Scope) -> Respon
     error = ApiError(rule.status, rule.message or f"injected fault: HTTP {rule.status}")
     body = error_body(error, render=is_render_path(scope["path"]))
     return JSONResponse(body, status_code=rule.status, headers=headers)
+
+
+async def _admin_refused(reason: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """401 for an admin request without the admin token (the body is never read)."""
+    headers = {"WWW-Authenticate": 'Bearer realm="nemo-mock-admin"'}
+    await JSONResponse({"error": reason}, status_code=401, headers=headers)(scope, receive, send)
 
 
 async def _drop(send: Send, entry: JournalEntry) -> None:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from nemokit import contract
 
 from .._envelopes import ApiError, bad_request
-from ..state import Account, JournalEntry, MockState
+from ..state import Account, JournalEntry, MockState, redact_value
 from ._served import Served
 
 __all__ = [
@@ -98,7 +98,9 @@ async def read_json(request: Request, *, limit: int = JSON_BODY_LIMIT) -> Any:
     _require_unicode(data)
     entry = entry_of(request)
     if entry is not None:
-        entry.body, entry.body_kind = data, "json"
+        # A shared mock's journal never holds a token, not even while the request runs.
+        redact = mock_of(request).config.redact_journal
+        entry.body, entry.body_kind = (redact_value(data) if redact else data), "json"
     return data
 
 
@@ -126,8 +128,16 @@ async def read_object(request: Request) -> dict[str, Any]:
 def take(
     body: Mapping[str, Any], *names: str, kind: type | tuple[type, ...] = str, required: bool = True
 ) -> Any:
-    """The first of ``names`` present in ``body`` (snake or camel case), type-checked."""
-    value = next((body[n] for n in names if n in body), _MISSING)
+    """The one of ``names`` present in ``body`` (snake or camel case), type-checked.
+
+    Either spelling is accepted (the contract's robust-server rule); both at once are refused
+    with a 400 naming them, since the two could disagree and the document says so
+    (``not: {required: [a, b]}``).
+    """
+    present = [n for n in names if n in body]
+    if len(present) > 1:
+        raise bad_request(f"send {' or '.join(present)}, not both")
+    value = body[present[0]] if present else _MISSING
     if value is _MISSING or value is None:
         if required:
             raise bad_request(f"{names[0]} is required")
@@ -147,8 +157,14 @@ _JSON_NAMES = {"str": "a string", "dict": "an object", "list": "an array", "bool
 
 
 def client_ip(request: Request) -> str:
-    """The first ``X-Forwarded-For`` hop, else the socket's peer (tests vary it this way)."""
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-    if forwarded:
-        return forwarded
+    """The address the per-IP token limit counts: the socket's peer.
+
+    The first ``X-Forwarded-For`` hop only when the mock was told to trust it
+    (``trust_forwarded``, ``nemokit mock --trust-forwarded``, for a mock behind a proxy that sets
+    it): otherwise any caller could name a new address on every request and dodge the limit.
+    """
+    if mock_of(request).config.trust_forwarded:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
     return request.client.host if request.client else "unknown"

@@ -15,6 +15,7 @@ from nemokit._clock import Clock
 
 from .._config import MockConfig
 from ..state import Faults, Journal, MockState
+from ._admin_auth import AdminGuard
 
 __all__ = ["Served"]
 
@@ -36,6 +37,9 @@ class Served(Protocol):
 
     @property
     def config(self) -> MockConfig: ...
+
+    @property
+    def admin_guard(self) -> AdminGuard: ...
 
     def configure(self, **changes: Any) -> MockConfig:
         """Change settings (validated); returns the new config."""

@@ -53,3 +53,15 @@ _RENDER_ID: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]{1,128}$"}
 
 
 _APP: Schema = {"enum": [contract.APP_NAME, None]}
+
+
+def _one_spelling(*pairs: tuple[str, str], required: tuple[str, ...] = ()) -> list[Schema]:
+    """``allOf`` items: each (snake, camel) pair is sent in one spelling, never both (the mock
+    refuses both with a 400); a pair whose snake name is in ``required`` needs one of them."""
+    out: list[Schema] = [{"not": {"required": [snake, camel]}} for snake, camel in pairs]
+    out += [
+        {"anyOf": [{"required": [snake]}, {"required": [camel]}]}
+        for snake, camel in pairs
+        if snake in required
+    ]
+    return out

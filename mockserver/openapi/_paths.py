@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nemokit import contract
 
-from ._common import _CODES, _INT, _RENDER_ID, _STR, Schema, _obj, _ref
+from ._common import _CODES, _INT, _NOT_BLANK, _RENDER_ID, _STR, Schema, _obj, _ref
 
 _HEADERS = {
     "SkillSource": (
@@ -39,8 +39,14 @@ def _parameters() -> dict[str, Schema]:
         "name": contract.HEADER_CLIENT_ID,
         "in": "header",
         "required": True,
-        "schema": {"type": "string", "maxLength": contract.CLIENT_ID_MAX_LENGTH},
-        "description": "a UUID kept by the client; missing → HTTP 400",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": contract.CLIENT_ID_MAX_LENGTH,
+            "pattern": _NOT_BLANK,
+        },
+        "description": "a UUID kept by the client; missing, blank or longer than "
+        f"{contract.CLIENT_ID_MAX_LENGTH} characters → HTTP 400",
     }
     params["SessionId"] = {"name": "sid", "in": "path", "required": True, "schema": _STR}
     params["RenderId"] = {"name": "id", "in": "path", "required": True, "schema": _RENDER_ID}
@@ -97,6 +103,14 @@ _SSE_TEXT = (
 )
 
 
+#: Body limits the mock enforces (OpenAPI has no keyword for a body's size).
+_BODY_LIMIT = "A JSON body of at most 1 MiB (1,048,576 bytes); larger → HTTP 413."
+_UPLOAD_LIMIT = (
+    f"Files up to {contract.MAX_UPLOAD_BYTES // (1024 * 1024)} MB (larger → 4002, refused while "
+    "streaming); a JSON body of at most 1 MiB (larger → HTTP 413)."
+)
+
+
 def _operation(
     op_id: str,
     summary: str,
@@ -113,7 +127,11 @@ def _operation(
         "responses": responses,
     }
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": body}
+        operation["requestBody"] = {
+            "required": True,
+            "content": body,
+            "description": _UPLOAD_LIMIT if "multipart/form-data" in body else _BODY_LIMIT,
+        }
     if public:
         operation["security"] = []
     return operation

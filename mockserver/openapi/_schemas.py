@@ -25,6 +25,7 @@ from ._common import (
     _STR,
     Schema,
     _obj,
+    _one_spelling,
     _ref,
 )
 from ._events import _event_schemas
@@ -217,18 +218,30 @@ def _request_schemas() -> dict[str, Schema]:
         "maxItems": 64,
     }
     message = _obj(["parts"], role=_NULLABLE_STR, parts=parts)
-    # Either spelling; when both are sent the snake_case one is used.
-    one_of_keys = [
-        {"anyOf": [{"required": ["session_id"]}, {"required": ["sessionId"]}]},
-        {"anyOf": [{"required": ["new_message"]}, {"required": ["newMessage"]}]},
-    ]
+    # Either spelling of a key is accepted (the contract: the server also takes camelCase);
+    # both at once are refused with a 400, since they could disagree.
+    both = "Each key in snake_case or camelCase; never both spellings of one key (HTTP 400)."
+    task_name = {"type": "string", "example": "project", **_ID}
     return {
-        "SessionRequest": _obj(
-            ["task_name"],
-            task_name={"type": "string", "example": "project", **_ID},
-            language={"type": ["string", "null"], "description": "ISO code", "maxLength": 35},
-        ),
-        "ClaimRequest": _obj(["task_id", "session_id"], task_id=_ID, session_id=_ID),
+        "SessionRequest": {
+            **_obj(
+                [],
+                task_name=task_name,
+                taskName=task_name,
+                language={"type": ["string", "null"], "description": "ISO code", "maxLength": 35},
+            ),
+            "description": both,
+            "allOf": _one_spelling(("task_name", "taskName"), required=("task_name",)),
+        },
+        "ClaimRequest": {
+            **_obj([], task_id=_ID, taskId=_ID, session_id=_ID, sessionId=_ID),
+            "description": both,
+            "allOf": _one_spelling(
+                ("task_id", "taskId"),
+                ("session_id", "sessionId"),
+                required=("task_id", "session_id"),
+            ),
+        },
         "RunSseRequest": {
             **_obj(
                 [],
@@ -243,15 +256,26 @@ def _request_schemas() -> dict[str, Schema]:
                 role=_NULLABLE_STR,
                 streaming={"type": ["boolean", "null"], "description": "partial text chunks"},
             ),
-            "description": "snake_case or camelCase keys (one of each pair)",
-            "allOf": one_of_keys,
+            "description": both,
+            "allOf": _one_spelling(
+                ("app_name", "appName"),
+                ("user_id", "userId"),
+                ("session_id", "sessionId"),
+                ("new_message", "newMessage"),
+                required=("session_id", "new_message"),
+            ),
         },
         "Message": message,
-        "UploadUrls": _obj(
-            ["urls"],
-            urls={"type": "array", "items": {"type": "string", "format": "uri"}},
-            source_type={"enum": ["url", None]},
-        ),
+        "UploadUrls": {
+            **_obj(
+                ["urls"],
+                urls={"type": "array", "items": {"type": "string", "format": "uri"}},
+                source_type={"enum": ["url", None]},
+                sourceType={"enum": ["url", None]},
+            ),
+            "description": both,
+            "allOf": _one_spelling(("source_type", "sourceType")),
+        },
         "UploadFiles": _obj(
             ["files"],
             files={
@@ -259,11 +283,20 @@ def _request_schemas() -> dict[str, Schema]:
                 "items": {"type": "string", "contentMediaType": "application/octet-stream"},
             },
         ),
-        "RenderRequest": _obj(
-            ["id", "sessionId", "draft"],
-            id={**_RENDER_ID, "example": "render_1767225600"},
-            sessionId=_ID,
-            draft=_ref("Draft"),
-            output={**_obj([], format={"const": "mp4"}, quality=_STR), "type": ["object", "null"]},
-        ),
+        "RenderRequest": {
+            **_obj(
+                ["id", "draft"],
+                id={**_RENDER_ID, "example": "render_1767225600"},
+                sessionId=_ID,
+                session_id=_ID,
+                draft=_ref("Draft"),
+                output={
+                    **_obj([], format={"const": "mp4"}, quality=_STR),
+                    "type": ["object", "null"],
+                },
+            ),
+            "description": "sessionId is camelCase on the wire (session_id is accepted too; "
+            "never both, HTTP 400)",
+            "allOf": _one_spelling(("session_id", "sessionId"), required=("session_id",)),
+        },
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._faults import DroppedConnection, FaultRule, Faults
 from ._journal import BODY_TEXT_CAP, Journal, JournalEntry
 from ._records import Account, Credits, IssuedToken, Session, Turn, empty_draft
+from ._redact import redact_headers, redact_text, redact_value
 from ._render import RenderJob, new_render_job
 from ._state import MockState
 
@@ -31,4 +32,7 @@ __all__ = [
     "Turn",
     "empty_draft",
     "new_render_job",
+    "redact_headers",
+    "redact_text",
+    "redact_value",
 ]

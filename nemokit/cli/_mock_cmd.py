@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import logging
 import socket
 from typing import Any
@@ -18,6 +19,9 @@ from nemokit import contract, history
 from nemokit._clock import ScaledClock
 
 __all__ = ["mock"]
+
+#: The environment variable that sets ``--admin-token``.
+ADMIN_TOKEN_ENV = "NEMO_MOCK_ADMIN_TOKEN"
 
 _NEEDS_EXTRA = "`nemokit mock` needs the mock extra: pip install 'nemokit[mock]' ({error})."
 
@@ -132,6 +136,28 @@ def mock_config(**flags: Any) -> Any:
     is_flag=True,
     help="Turn off the /__admin control API (look exactly like production).",
 )
+@click.option(
+    "--admin-token",
+    envvar=ADMIN_TOKEN_ENV,
+    show_envvar=True,
+    default=None,
+    metavar="TOKEN",
+    help="Require Authorization: Bearer TOKEN on every /__admin path (the journal, faults, "
+    "clock, config, reset). Prefer the environment variable: a command line is visible to "
+    "other users of the machine.",
+)
+@click.option(
+    "--trust-forwarded",
+    is_flag=True,
+    help="Count the per-IP token limit by the first X-Forwarded-For hop (only behind a proxy "
+    "that sets it). Off: the socket's address counts, and the header cannot dodge the limit.",
+)
+@click.option(
+    "--redact-journal",
+    is_flag=True,
+    help="Keep tokens out of the request journal (credential headers and nmv_usr_/clm_ "
+    "tokens replaced by [redacted]), for a mock others share.",
+)
 def mock(
     host: str,
     port: int,
@@ -149,6 +175,9 @@ def mock(
     partial_text: bool,
     guide: str,
     no_admin: bool,
+    admin_token: str | None,
+    trust_forwarded: bool,
+    redact_journal: bool,
 ) -> None:
     """Run the mock Nemo API locally (Ctrl-C stops it)."""
     try:
@@ -171,11 +200,22 @@ def mock(
         partial_text=partial_text,
         guide=guide,
         admin=not no_admin,
+        trust_forwarded=trust_forwarded,
+        redact_journal=redact_journal,
     )
+    if admin_token is not None and not admin_token.strip():
+        raise click.BadParameter(
+            f"the admin token is empty; give a non-empty one or unset {ADMIN_TOKEN_ENV}",
+            param_hint="--admin-token",
+        )
     _check_port(host, port)
-    server = MockServer(config, ScaledClock(time_scale))
+    server = MockServer(config, ScaledClock(time_scale), admin_token=admin_token)
     for line in banner(host, port, time_scale, admin=not no_admin):
         click.echo(line)
+    for line in exposure_warnings(
+        host, admin=not no_admin, admin_token=admin_token is not None, redact=redact_journal
+    ):
+        click.echo(line, err=True)
     settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
     # uvicorn sets its logging up in Config(); the filter goes on after that.
     logging.getLogger("uvicorn.error").addFilter(quiet_injected_faults)
@@ -214,6 +254,38 @@ def banner(host: str, port: int, time_scale: float, *, admin: bool) -> list[str]
     ]
     if admin:
         lines.append(f"Control it (faults, config, journal) under {url}{contract.ADMIN_PREFIX}/")
+    return lines
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve beyond this machine
+        return False
+
+
+def exposure_warnings(host: str, *, admin: bool, admin_token: bool, redact: bool) -> list[str]:
+    """What to tell the user when the mock listens beyond loopback (never the token itself)."""
+    if _loopback(host):
+        lines = []
+        if admin and admin_token:
+            lines.append("The admin API needs the admin token (Authorization: Bearer ...).")
+        return lines
+    lines = []
+    if admin and not admin_token:
+        lines.append(
+            f"Warning: listening on {host} with the admin API open to anyone who can reach "
+            "this port (the journal holds callers' tokens; faults, clock and reset are "
+            f"writable). Set {ADMIN_TOKEN_ENV} (or --admin-token), or pass --no-admin."
+        )
+    elif admin:
+        lines.append("The admin API needs the admin token (Authorization: Bearer ...).")
+    if admin and not redact:
+        lines.append(
+            "Note: the journal keeps callers' bearer tokens; --redact-journal keeps them out."
+        )
     return lines
 
 

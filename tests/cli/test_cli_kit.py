@@ -110,8 +110,12 @@ def test_mock_help_explains_every_option() -> None:
         "--render-fail-rate",
         "--partial-text",
         "--no-admin",
+        "--admin-token",
+        "--trust-forwarded",
+        "--redact-journal",
     ):
         assert option in result.output
+    assert "NEMO_MOCK_ADMIN_TOKEN" in result.output
     assert "Virtual seconds per real second" in result.output
 
 

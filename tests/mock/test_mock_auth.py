@@ -95,8 +95,8 @@ def test_per_ip_limit_of_new_accounts_is_429_and_other_ips_are_not_affected() ->
     assert api.post(contract.PATH_ANONYMOUS_TOKEN, headers={"X-Client-Id": "c9"}).status_code == 200
 
 
-def test_forwarded_for_counts_as_the_client_address() -> None:
-    api = Api(token_limit_per_ip=1)
+def test_forwarded_for_counts_as_the_client_address_when_trusted() -> None:
+    api = Api(token_limit_per_ip=1, trust_forwarded=True)
     api.token("a", headers={"X-Forwarded-For": "192.0.2.1"})
     refused = api.post(
         contract.PATH_ANONYMOUS_TOKEN,
