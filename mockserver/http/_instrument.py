@@ -27,6 +27,7 @@ from ._errors import ApiError, error_body, error_response, is_render_path
 from ._hot import hot_body, hot_target, send_hot
 from ._legacy import adapt, flag
 from ._served import Served
+from ._stream_log import StreamLog
 from ._watch import drain_small_body, finish_body, watch
 
 __all__ = ["Instrument", "not_found"]
@@ -64,6 +65,7 @@ class Instrument:
         )
         scope, legacy_response = adapt(self.server.config.guide, scope, self.server.state)
         scope["mock.entry"] = entry
+        stream = scope["mock.stream"] = StreamLog(entry, self.server.clock)
         captured = bytearray()
 
         async def tee() -> Message:
@@ -83,6 +85,7 @@ class Instrument:
             if entry.body_kind == "none" and not captured:
                 await drain_small_body(scope, tee)
         finally:
+            stream.broke()
             finish_body(entry, captured)
             flag(entry)
             entry.completed = True
@@ -106,6 +109,8 @@ class Instrument:
         if rule is None:
             return False
         entry.fault = rule.id
+        if rule.stall:
+            scope["mock.stream"].mark("stall")
         if rule.delay:
             await self.server.clock.asleep(rule.delay)
         if rule.drop or rule.answers:
@@ -136,7 +141,7 @@ class Instrument:
 
         else:
             # The response has started once the watcher (or a dropping fault) noted a status.
-            watched = watch(send, entry)
+            watched = watch(send, entry, scope.get("mock.stream"))
         try:
             if entry is None:
                 await self.app(scope, receive, watched)

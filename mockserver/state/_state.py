@@ -277,6 +277,18 @@ class MockState:
             session.turns.append(turn)
             return turn
 
+    # --- what the dashboard lists ----------------------------------------------------------------
+
+    def sessions(self) -> list[Session]:
+        """Every session, oldest first (the records themselves: read them, never change them)."""
+        with self._lock:
+            return list(self._sessions.values())
+
+    def renders(self) -> list[RenderJob]:
+        """Every render job, oldest first (the records themselves)."""
+        with self._lock:
+            return list(self._renders.values())
+
     # --- uploads ----------------------------------------------------------------------------------
 
     def add_uploads(self, session: Session, files: Sequence[Mapping[str, Any]]) -> None:
