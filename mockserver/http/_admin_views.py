@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._config import MockConfig, setting_choices
+from nemokit import contract
+
 from ..state import JournalEntry, MockState, Session
 from ._requests_in import mock_of
 
@@ -79,7 +81,22 @@ def _session_of(entry: JournalEntry) -> str | None:
     return None
 
 
-def _summary(entry: JournalEntry) -> dict[str, Any]:
+def _clients(state: MockState) -> dict[str, str]:
+    """Session id → the client id of its account (requests after the token carry no
+    ``X-Client-Id``; the dashboard still filters them by client)."""
+    out: dict[str, str] = {}
+    for session in state.sessions():
+        account = state.account(session.user_id)
+        if account is not None:
+            out[session.session_id] = account.client_id
+    return out
+
+
+def _summary(entry: JournalEntry, clients: dict[str, str] | None = None) -> dict[str, Any]:
+    session = _session_of(entry)
+    client_id = entry.header("x-client-id")
+    if client_id is None and session is not None and clients:
+        client_id = clients.get(session)
     return {
         "seq": entry.seq,
         "time": entry.time,
@@ -91,19 +108,19 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
         "error": entry.error,
         "completed": entry.completed,
         "deprecated": entry.deprecated,
-        "client_id": entry.header("x-client-id"),
-        "session": _session_of(entry),
+        "client_id": client_id,
+        "session": session,
         "events": len(entry.events),
     }
 
 
-def _detail(entry: JournalEntry) -> dict[str, Any]:
+def _detail(entry: JournalEntry, clients: dict[str, str]) -> dict[str, Any]:
     query = [
         [k, MASK if ("token" in k.lower() or "key" in k.lower()) else v]
         for k, v in parse_qsl(entry.query, keep_blank_values=True)
     ]
     return {
-        **_summary(entry),
+        **_summary(entry, clients),
         "query": query,
         "headers": [[k, _masked_header(k, v)] for k, v in entry.headers],
         "client": entry.client,
@@ -125,9 +142,10 @@ async def view_requests(request: Request) -> Response:
     if not after.isdigit():
         return _error(f"after must be a request number (seq), got {after!r}")
     found = journal.entries(after=int(after))
+    clients = _clients(mock_of(request).state)
     secrets = set().union(*(_secrets_of(e) for e in found)) if found else set()
     body = {
-        "requests": [_summary(e) for e in found],
+        "requests": [_summary(e, clients) for e in found],
         "last": found[-1].seq if found else int(after),
         "now": mock_of(request).clock.now(),
     }
@@ -139,7 +157,7 @@ async def view_request(request: Request) -> Response:
     entry = mock_of(request).journal.get(int(seq)) if seq.isdigit() else None
     if entry is None:
         return _error(f"no request {seq} in the journal", 404)
-    return masked_json(_detail(entry), _secrets_of(entry))
+    return masked_json(_detail(entry, _clients(mock_of(request).state)), _secrets_of(entry))
 
 
 def _session_summary(state: MockState, session: Session, renders: int) -> dict[str, Any]:
@@ -178,6 +196,7 @@ async def view_session(request: Request) -> Response:
         **_session_summary(state, session, len(renders)),
         "now": now,
         "draft": state.draft(session),
+        "track_types": {str(t.value): t.name.lower() for t in contract.TrackType},
         "upload_list": list(session.uploads),
         "turn_list": [
             {

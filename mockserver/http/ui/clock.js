@@ -9,6 +9,7 @@ const HIDDEN = new Set(["admin", "extra"]);
 export async function refreshClock() {
   const clock = await api("/clock");
   document.getElementById("clock-now").textContent = seconds(clock.now);
+  document.getElementById("now").textContent = `t = ${seconds(clock.now)} s`;
   document.getElementById("clock-kind").textContent = clock.kind;
   document.getElementById("clock-scale").textContent =
     clock.scale === null ? "(moves only when advanced)" : `at scale ${clock.scale}`;

@@ -4,7 +4,6 @@
 import { api } from "./api.js";
 import { el, pretty, seconds } from "./dom.js";
 
-const TRACK_TYPES = { 0: "video", 1: "audio", 2: "text", 3: "effect" };
 let open = null;
 
 export async function refreshSessions() {
@@ -36,7 +35,7 @@ function segmentLabel(segment) {
   return "segment";
 }
 
-function draftTimeline(draft) {
+function draftTimeline(draft, trackTypes) {
   const tracks = Array.isArray(draft.t) ? draft.t : [];
   const ends = tracks.flatMap((t) => (Array.isArray(t.sg) ? t.sg : []))
     .map((s) => (Number(s.start) || 0) + (Number(s.duration) || 0));
@@ -44,7 +43,7 @@ function draftTimeline(draft) {
   const rows = tracks.map((track, i) =>
     el("div", { class: "track", dataset: { tt: track.tt } },
       el("div", { class: "track-name" },
-        `${track.name ?? "track " + i} · tt ${track.tt} (${TRACK_TYPES[track.tt] ?? "?"})`),
+        `${track.name ?? "track " + i} · tt ${track.tt} (${trackTypes[track.tt] ?? "?"})`),
       el("div", { class: "lane" },
         (Array.isArray(track.sg) ? track.sg : []).map((segment) => {
           const start = Number(segment.start) || 0;
@@ -82,10 +81,11 @@ export async function showSession(id) {
     el("h2", {}, `Session ${s.session_id}`),
     el("p", { id: "credits" }, `Credits: ${credits}`),
     el("h3", {}, "Draft"),
-    draftTimeline(s.draft),
+    draftTimeline(s.draft, s.track_types),
     el("h3", {}, `Uploads (${s.upload_list.length})`),
-    table(["name", "type", "duration", "size"], s.upload_list.map((u) =>
-      [u.name ?? u.file_name ?? u.id ?? "?", u.type ?? u.mime_type ?? "", u.duration ?? "", u.size ?? ""])),
+    table(["file", "type", "duration (s)", "size (bytes)", "width × height"], s.upload_list.map((u) =>
+      [u.filename ?? "?", u.file_type ?? "", u.duration ?? "", u.size ?? "",
+       u.width ? `${u.width} × ${u.height}` : ""])),
     el("h3", {}, `Turns (${s.turn_list.length})`),
     table(["#", "kind", "start (s)", "end (s)", "message"], s.turn_list.map((t) =>
       [t.index, t.kind, seconds(t.start), seconds(t.end), t.message])),
