@@ -24,9 +24,9 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .._config import MockConfig, setting_choices
 from nemokit import contract
 
+from .._config import MockConfig, setting_choices
 from ..state import JournalEntry, MockState, Session
 from ._requests_in import mock_of
 
@@ -81,22 +81,44 @@ def _session_of(entry: JournalEntry) -> str | None:
     return None
 
 
-def _clients(state: MockState) -> dict[str, str]:
-    """Session id → the client id of its account (requests after the token carry no
-    ``X-Client-Id``; the dashboard still filters them by client)."""
-    out: dict[str, str] = {}
-    for session in state.sessions():
-        account = state.account(session.user_id)
-        if account is not None:
-            out[session.session_id] = account.client_id
-    return out
+class _Clients:
+    """Whose request is it: the client id of the account its token (or session) belongs to.
+
+    Only the token request carries ``X-Client-Id``; the dashboard filters the others by client
+    too. Looked up once per token within one answer.
+    """
+
+    def __init__(self, state: MockState) -> None:
+        self.state = state
+        self.by_token: dict[str, str | None] = {}
+        self.by_session: dict[str, str] | None = None
+
+    def of(self, entry: JournalEntry, session: str | None) -> str | None:
+        named = entry.header("x-client-id")
+        if named is not None:
+            return named
+        auth = entry.header("authorization")
+        if auth:
+            token = _SCHEME.sub("", auth)
+            if token not in self.by_token:
+                account = self.state.holder_of(token)
+                self.by_token[token] = account.client_id if account is not None else None
+            if self.by_token[token] is not None:
+                return self.by_token[token]
+        if session is None:
+            return None
+        if self.by_session is None:
+            self.by_session = {}
+            for known in self.state.sessions():
+                account = self.state.account(known.user_id)
+                if account is not None:
+                    self.by_session[known.session_id] = account.client_id
+        return self.by_session.get(session)
 
 
-def _summary(entry: JournalEntry, clients: dict[str, str] | None = None) -> dict[str, Any]:
+def _summary(entry: JournalEntry, clients: _Clients) -> dict[str, Any]:
     session = _session_of(entry)
-    client_id = entry.header("x-client-id")
-    if client_id is None and session is not None and clients:
-        client_id = clients.get(session)
+    client_id = clients.of(entry, session)
     return {
         "seq": entry.seq,
         "time": entry.time,
@@ -114,7 +136,7 @@ def _summary(entry: JournalEntry, clients: dict[str, str] | None = None) -> dict
     }
 
 
-def _detail(entry: JournalEntry, clients: dict[str, str]) -> dict[str, Any]:
+def _detail(entry: JournalEntry, clients: _Clients) -> dict[str, Any]:
     query = [
         [k, MASK if ("token" in k.lower() or "key" in k.lower()) else v]
         for k, v in parse_qsl(entry.query, keep_blank_values=True)
@@ -142,7 +164,7 @@ async def view_requests(request: Request) -> Response:
     if not after.isdigit():
         return _error(f"after must be a request number (seq), got {after!r}")
     found = journal.entries(after=int(after))
-    clients = _clients(mock_of(request).state)
+    clients = _Clients(mock_of(request).state)
     secrets = set().union(*(_secrets_of(e) for e in found)) if found else set()
     body = {
         "requests": [_summary(e, clients) for e in found],
@@ -157,7 +179,7 @@ async def view_request(request: Request) -> Response:
     entry = mock_of(request).journal.get(int(seq)) if seq.isdigit() else None
     if entry is None:
         return _error(f"no request {seq} in the journal", 404)
-    return masked_json(_detail(entry, _clients(mock_of(request).state)), _secrets_of(entry))
+    return masked_json(_detail(entry, _Clients(mock_of(request).state)), _secrets_of(entry))
 
 
 def _session_summary(state: MockState, session: Session, renders: int) -> dict[str, Any]:
