@@ -136,7 +136,7 @@ def test_a_fault_added_in_the_page_applies_to_the_next_request(
 def test_advancing_the_clock_in_the_page_finishes_a_render(
     mock: Mock, nemo: Nemo, page: Page, screenshot: Any
 ) -> None:
-    list(Conversation(nemo).say('add the title "Render me"'))
+    list(Conversation(nemo).say('add the title "Render me" and lo-fi music'))
     job = nemo.submit_render(nemo.state().draft)
     assert job.status in ("pending", "processing")
 

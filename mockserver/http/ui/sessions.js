@@ -29,7 +29,7 @@ export async function refreshSessions() {
 }
 
 function segmentLabel(segment) {
-  for (const key of ["text", "name", "title", "src", "id"]) {
+  for (const key of ["text", "name", "title", "source", "src", "id"]) {
     if (typeof segment[key] === "string" && segment[key]) return segment[key];
   }
   return "segment";
