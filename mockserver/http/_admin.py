@@ -22,8 +22,6 @@ Answers are plain JSON; errors are ``{"error": "<text>"}`` with a 4xx status. Wh
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 from typing import Any
 
 from starlette.requests import Request
@@ -32,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 
 from nemokit import contract
 
-from .._config import MockConfig
+from .._config import config_dict
 from .._envelopes import ApiError
 from ..state import FaultRule
 from . import _dashboard
@@ -63,15 +61,6 @@ def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _AdminError(f"{name} must be a number, got {value!r}")
     return float(value)
-
-
-def config_dict(config: MockConfig) -> dict[str, Any]:
-    """The config as JSON (enums by value)."""
-    out = {}
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        out[f.name] = value.value if isinstance(value, enum.Enum) else value
-    return out
 
 
 async def reset(request: Request) -> Response:

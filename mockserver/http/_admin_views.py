@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from nemokit import contract
 
-from .._config import MockConfig, setting_choices
+from .._config import MockConfig, config_dict, setting_choices
 from ..state import JournalEntry, MockState, Session
 from ._requests_in import mock_of
 
@@ -240,8 +240,6 @@ async def view_session(request: Request) -> Response:
 
 
 async def view_config(request: Request) -> Response:
-    from ._admin import config_dict  # the admin module imports this one
-
     config: MockConfig = mock_of(request).config
     return JSONResponse({"config": config_dict(config), "choices": setting_choices()})
 

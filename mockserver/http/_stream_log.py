@@ -1,8 +1,10 @@
 """Keeps what a streamed (``text/event-stream``) response sent in its journal entry.
 
-The bytes are decoded with the client's own incremental decoder (:mod:`nemokit._sse`, which
-surfaces comments, so the ``: ping`` heartbeat is seen) as they are sent, whatever the framing,
-and each item is noted with the virtual time it left: ``{"time", "kind", ...}`` where ``kind`` is
+The bytes are read as they are sent, whatever the framing (LF, CRLF, CR, split anywhere, an
+event across several ``data:`` lines), by :class:`_Reader`: the WHATWG line rules, kept to what
+a journal needs (``data`` and comment lines). It is the mock's own on purpose, not the client's
+decoder: a test instrument must not share the code it is used to check. Each item is noted with
+the virtual time it left: ``{"time", "kind", ...}`` where ``kind`` is
 
 - ``heartbeat`` with its ``form`` (``json``, ``empty`` or ``comment``);
 - ``text``, ``partial`` (a chunk), ``tool_call``, ``tool_result`` or ``error``, with ``data``
@@ -17,18 +19,83 @@ Both dialects are read: ADK (``content.parts`` with ``text``, ``functionCall``,
 
 from __future__ import annotations
 
+import codecs
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from nemokit._clock import Clock
-from nemokit._sse import SSEComment, SSEDecoder, SSEEvent
 
 from ..state import JournalEntry
 
-__all__ = ["StreamLog", "classify"]
+__all__ = ["Comment", "Data", "StreamLog", "classify"]
 
 #: How much of one event's text a journal entry keeps, in characters.
 TEXT_CAP = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    """An event's data (its ``data:`` lines joined with ``\n``)."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment line, without its ``:`` and one leading space."""
+
+    text: str
+
+
+Item: TypeAlias = Data | Comment
+
+
+class _Reader:
+    """Bytes in any chunks → events and comments (WHATWG line rules; other fields ignored)."""
+
+    def __init__(self) -> None:
+        self._text = codecs.getincrementaldecoder("utf-8")("replace")
+        self._line: list[str] = []
+        self._data: list[str] = []
+        self._after_cr = False
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> list[Item]:
+        items: list[Item] = []
+        text = self._text.decode(chunk, final)
+        start = 0
+        for at, char in enumerate(text):
+            if char not in "\r\n":
+                continue
+            if char == "\n" and self._after_cr and at == start:  # the LF of a CRLF
+                self._after_cr = False
+                start = at + 1
+                continue
+            self._line.append(text[start:at])
+            self._process("".join(self._line), items)
+            self._line = []
+            self._after_cr = char == "\r"
+            start = at + 1
+        if start < len(text):
+            self._after_cr = False
+            self._line.append(text[start:])
+        if final and self._line:
+            self._process("".join(self._line), items)
+            self._line = []
+        return items
+
+    def _process(self, line: str, items: list[Item]) -> None:
+        if not line:
+            if self._data:
+                items.append(Data("\n".join(self._data)))
+                self._data = []
+        elif line.startswith(":"):
+            text = line[1:]
+            items.append(Comment(text[1:] if text.startswith(" ") else text))
+        else:
+            name, _, value = line.partition(":")
+            if name == "data":
+                self._data.append(value[1:] if value.startswith(" ") else value)
 
 
 class StreamLog:
@@ -36,7 +103,7 @@ class StreamLog:
 
     def __init__(self, entry: JournalEntry, clock: Clock) -> None:
         self.entry, self.clock = entry, clock
-        self.decoder: SSEDecoder | None = None  # made when a stream starts: most answers are JSON
+        self.decoder: _Reader | None = None  # made when a stream starts: most answers are JSON
         self.ended = False
 
     @property
@@ -44,7 +111,7 @@ class StreamLog:
         return self.decoder is not None
 
     def start(self) -> None:
-        self.decoder = SSEDecoder()
+        self.decoder = _Reader()
 
     def feed(self, chunk: bytes) -> None:
         if self.decoder is not None and chunk:
@@ -52,7 +119,7 @@ class StreamLog:
 
     def end(self) -> None:
         if self.decoder is not None:
-            self._note(self.decoder.flush())
+            self._note(self.decoder.feed(b"", final=True))
         self.mark("end")
 
     def broke(self) -> None:
@@ -68,15 +135,15 @@ class StreamLog:
             self.ended = True
         self.entry.add_event({"time": self.clock.now(), "kind": kind, **extra})
 
-    def _note(self, items: list[SSEEvent | SSEComment]) -> None:
+    def _note(self, items: list[Item]) -> None:
         now = self.clock.now()
         for item in items:
             self.entry.add_event({"time": now, **classify(item)})
 
 
-def classify(item: SSEEvent | SSEComment) -> dict[str, Any]:
+def classify(item: Item) -> dict[str, Any]:
     """What one SSE item is, as the dashboard's timeline shows it."""
-    if isinstance(item, SSEComment):
+    if isinstance(item, Comment):
         if item.text == "ping":
             return {"kind": "heartbeat", "form": "comment"}
         return {"kind": "comment", "text": item.text[:TEXT_CAP]}

@@ -10,9 +10,8 @@ from _mockapi import Api
 
 from mockserver import MockServer, StreamCut
 from mockserver._config import MockConfig
-from mockserver.http._stream_log import classify
+from mockserver.http._stream_log import Comment, Data, _Reader, classify
 from nemokit import contract
-from nemokit._sse import SSEComment, SSEEvent
 
 UI_FILES = (
     "index.html",
@@ -171,12 +170,12 @@ def test_the_simple_dialect_is_read_too() -> None:
 
 
 def test_classify_names_what_it_cannot_read_without_failing() -> None:
-    assert classify(SSEComment("hello")) == {"kind": "comment", "text": "hello"}
-    assert classify(SSEEvent(data="not json")) == {"kind": "event", "text": "not json"}
-    assert classify(SSEEvent(data="[1]")) == {"kind": "event", "data": [1]}
-    assert classify(SSEEvent(data='{"error": "boom"}'))["kind"] == "error"
+    assert classify(Comment("hello")) == {"kind": "comment", "text": "hello"}
+    assert classify(Data("not json")) == {"kind": "event", "text": "not json"}
+    assert classify(Data("[1]")) == {"kind": "event", "data": [1]}
+    assert classify(Data('{"error": "boom"}'))["kind"] == "error"
     system = {"author": "system", "content": {"parts": [{"text": "Error: x"}]}}
-    assert classify(SSEEvent(data=json.dumps(system)))["kind"] == "error"
+    assert classify(Data(json.dumps(system)))["kind"] == "error"
 
 
 def test_a_long_stream_keeps_a_bounded_list_and_counts_the_rest() -> None:
@@ -209,3 +208,14 @@ def test_the_session_view_shows_draft_uploads_turns_renders_and_credits() -> Non
 
 def test_the_server_object_still_reads_the_same() -> None:
     assert MockServer(MockConfig()).journal.get(1) is None
+
+
+def test_the_reader_gives_the_same_items_however_the_bytes_are_split() -> None:
+    wire = b'data: {"a": 1}\r\n\r\n: ping\r\rdata: x\ndata: y\n\ndata:\n\n: \xc3\xa9\n'
+    whole = _Reader().feed(wire, final=True)
+    # An empty ``data:`` is an event with empty data (the ``empty`` heartbeat form).
+    assert whole == [Data('{"a": 1}'), Comment("ping"), Data("x\ny"), Data(""), Comment("é")]
+    for size in (1, 2, 3, 7):
+        reader = _Reader()
+        items = [i for at in range(0, len(wire), size) for i in reader.feed(wire[at : at + size])]
+        assert items + reader.feed(b"", final=True) == whole, size
