@@ -1,6 +1,10 @@
 """Fixtures for the dashboard's browser tests: Debian's Chromium driven by Playwright, and the
 mock served on 127.0.0.1 with a virtual clock.
 
+Playwright runs for this module only (started and stopped here), not for the whole session as
+pytest-playwright's fixtures do: its sync API leaves its event loop set as the running one while
+it is started, and every later ``asyncio.run`` in the same worker would then fail.
+
 Playwright's own browser download cannot be reached from CI, so the tests launch the system's
 Chromium (``apt-get install chromium``; ``.ci/run`` installs it) through ``executable_path``, or
 the one named by ``NEMOKIT_CHROMIUM``. Without one, every test here skips, saying so.
@@ -21,7 +25,9 @@ from _dashboard_live import Mock
 
 from mockserver import MockConfig
 
-pytest.importorskip("playwright.sync_api", reason="pytest-playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
+
+from playwright.sync_api import Browser, Page, sync_playwright
 
 #: Chromium's flags for a CI box: no sandbox (root in a container), nothing fetched from outside.
 CHROMIUM_ARGS = [
@@ -48,22 +54,31 @@ def find_chromium() -> str | None:
     return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """pytest-playwright's launch options, pointed at the system Chromium."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """The system Chromium, launched once for the module (skips when there is none)."""
     path = find_chromium()
     if path is None:
         pytest.skip(
             "no Chromium found (apt-get install chromium, or set NEMOKIT_CHROMIUM); Playwright's "
             "own browser download is not used"
         )
-    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_ARGS}
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """A laptop-sized window (the screenshots in docs/ are taken at this size)."""
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in its own context, laptop-sized (the screenshots in docs/ are this size)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture
