@@ -189,3 +189,28 @@ def test_a_bad_setting_is_refused_inline_and_a_good_one_applies(mock: Mock, page
     page.locator("#config-form input[name=silent_rate]").dispatch_event("change")
     expect(page.locator("#config-error")).to_have_text(re.compile("silent_rate must be"))
     assert mock.server.config.silent_rate == 0.0
+
+
+def test_an_admin_token_in_the_fragment_goes_only_in_the_authorization_header(
+    mock: Mock, page: Page
+) -> None:
+    secret = "admin-secret-for-the-page"
+    sent: list[tuple[str, str | None]] = []
+
+    def seen(route: Any) -> None:  # every request as the browser sends it
+        sent.append((route.request.url, route.request.headers.get("authorization")))
+        route.continue_()
+
+    page.route("**/*", seen)
+    page.goto(mock.ui + f"#token={secret}")
+    expect(page.locator("#requests-empty")).to_be_visible()
+    page.goto(mock.ui + "#faults")  # the same tab: the token stays in sessionStorage
+    expect(page.locator("#fault-form")).to_be_visible()
+    # The page's own files hold no data; every call to the admin API carries the token.
+    api_calls = [(url, auth) for url, auth in sent if "/__admin/ui/" not in url]
+    called = {url.split("/__admin", 1)[1].split("?")[0] for url, _ in api_calls}
+    assert {"/view/requests", "/faults"} <= called
+    assert all(auth == f"Bearer {secret}" for _, auth in api_calls)
+    assert not [url for url, _ in sent if secret in url]
+    assert secret not in page.url
+    assert secret not in page.content()
