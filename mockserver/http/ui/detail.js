@@ -85,7 +85,7 @@ function show(entry) {
     ["arrived", `${seconds(entry.time)} s (virtual)`],
     ["status", entry.status ?? "no answer yet"],
     ["contract code", entry.code ?? "–"],
-    ["message", entry.message ?? "–"],
+    ["turn message", entry.message ?? "–"],
     ["fault applied", entry.fault ?? "none"],
     ["error", entry.error ?? "none"],
     ["client", `${entry.client_id ?? "no X-Client-Id"} from ${entry.client ?? "?"}`],
