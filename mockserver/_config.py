@@ -7,13 +7,14 @@ from ``PATCH /__admin/config`` and from Python.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from nemokit import contract, history
 
-__all__ = ["SSE_FRAMINGS", "MockConfig"]
+__all__ = ["SSE_FRAMINGS", "MockConfig", "config_dict", "setting_choices"]
 
 #: How ``/run_sse`` lays its events out on the wire (``mockserver.agent._stream``): ``lf``, every
 #: line ending ``\r\n``, a bare ``\r``, each event's JSON across several ``data:`` lines, an
@@ -99,6 +100,22 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "guide": ("any", *(g.version for g in history.GUIDE_VERSIONS)),
 }
 _BOOLS = ("partial_text", "admin", "trust_forwarded", "redact_journal")
+
+
+def config_dict(config: MockConfig) -> dict[str, Any]:
+    """The config as JSON (enums by value)."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        out[f.name] = value.value if isinstance(value, enum.Enum) else value
+    return out
+
+
+def setting_choices() -> dict[str, list[str]]:
+    """The allowed values of each setting that has a fixed set (for a form's choices)."""
+    out = {name: [e.value for e in kind] for name, kind in _ENUMS.items()}
+    out.update({name: list(allowed) for name, allowed in _CHOICES.items()})
+    return out
 
 
 def _coerce(changes: dict[str, Any]) -> dict[str, Any]:

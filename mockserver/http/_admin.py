@@ -10,7 +10,11 @@
 ``POST /__admin/clock/advance``             ``{"seconds": s}`` (virtual and scaled clocks)
 ``POST /__admin/clock/scale``               ``{"scale": x}`` (scaled clocks only)
 ``GET|PATCH /__admin/config``               read / change the :class:`MockConfig`
+``GET /__admin/view/...``                   masked views for the dashboard (``_admin_views``)
+``GET /__admin/ui/``                        the dashboard (``_dashboard``)
 =========================================  ================================================
+
+``/__admin/requests`` also takes ``after=SEQ``: only entries numbered above SEQ (a cursor).
 
 Answers are plain JSON; errors are ``{"error": "<text>"}`` with a 4xx status. When
 ``config.admin`` is false the whole prefix answers 404 like any unknown path (see ``_app``).
@@ -18,8 +22,6 @@ Answers are plain JSON; errors are ``{"error": "<text>"}`` with a 4xx status. Wh
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 from typing import Any
 
 from starlette.requests import Request
@@ -28,9 +30,11 @@ from starlette.routing import BaseRoute, Route
 
 from nemokit import contract
 
-from .._config import MockConfig
+from .._config import config_dict
 from .._envelopes import ApiError
 from ..state import FaultRule
+from . import _dashboard
+from ._admin_views import view_routes_table
 from ._requests_in import mock_of, read_json
 
 __all__ = ["admin_routes", "config_dict"]
@@ -59,15 +63,6 @@ def _number(value: Any, name: str) -> float:
     return float(value)
 
 
-def config_dict(config: MockConfig) -> dict[str, Any]:
-    """The config as JSON (enums by value)."""
-    out = {}
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        out[f.name] = value.value if isinstance(value, enum.Enum) else value
-    return out
-
-
 async def reset(request: Request) -> Response:
     mock_of(request).reset()
     return JSONResponse({"reset": True})
@@ -83,7 +78,14 @@ async def requests(request: Request) -> Response:
         when = float(since) if since is not None else None
     except ValueError:
         return _error(f"since must be a number (virtual seconds), got {since!r}")
-    found = journal.entries(since=when, path=request.query_params.get("path"))
+    after = request.query_params.get("after")
+    if after is not None and not after.isdigit():
+        return _error(f"after must be a request number (seq), got {after!r}")
+    found = journal.entries(
+        since=when,
+        path=request.query_params.get("path"),
+        after=int(after) if after is not None else None,
+    )
     return JSONResponse(
         {"requests": [e.to_dict() for e in found], "dropped": journal.dropped, "count": len(found)}
     )
@@ -185,5 +187,9 @@ def admin_routes() -> list[BaseRoute]:
         ("/clock/advance", advance, ["POST"]),
         ("/clock/scale", scale, ["POST"]),
         ("/config", config, ["GET", "PATCH"]),
+        *view_routes_table(),
+        ("/ui", _dashboard.index, ["GET"]),
+        ("/ui/", _dashboard.index, ["GET"]),
+        ("/ui/{name}", _dashboard.asset, ["GET"]),
     ]
     return [Route(p + path, _guarded(fn), methods=methods) for path, fn, methods in table]

@@ -3,9 +3,11 @@
 A mock reachable by others must not let them read the journal (bearer tokens as sent), inject
 faults, move the clock or reset it. With an admin token set (``nemokit mock --admin-token`` or
 ``NEMO_MOCK_ADMIN_TOKEN``), the instrument layer asks :class:`AdminGuard` before any admin
-route, the dashboard included, runs. The token is kept only as a SHA-256 digest and compared
-with :func:`hmac.compare_digest` over digests of equal length, so neither the comparison's time
-nor the object's repr gives it away.
+route runs. The dashboard's static files (``/__admin/ui``: the page, its scripts and stylesheet,
+no data) stay open so that a browser can load the page; every call the page makes sends the
+token. The token is kept only as a SHA-256 digest and compared with :func:`hmac.compare_digest`
+over digests of equal length, so neither the comparison's time nor the object's repr gives it
+away.
 """
 
 from __future__ import annotations

@@ -35,9 +35,13 @@ from ._errors import ApiError, error_body, error_response, is_render_path
 from ._hot import hot_body, hot_target, send_hot
 from ._legacy import adapt, flag
 from ._served import Served
+from ._stream_log import StreamLog
 from ._watch import drain_small_body, finish_body, watch
 
 __all__ = ["Instrument", "not_found"]
+
+#: The dashboard page and its scripts and stylesheet (no data in them).
+_DASHBOARD_FILES = contract.ADMIN_PREFIX + "/ui"
 
 log = logging.getLogger("mockserver")
 
@@ -60,7 +64,11 @@ class Instrument:
         path: str = scope["path"]
         admin = path == contract.ADMIN_PREFIX or path.startswith(contract.ADMIN_PREFIX + "/")
         if admin and self.server.config.admin:
-            refusal = self.server.admin_guard.refusal(scope["headers"])
+            # The dashboard's static files hold no data, and a browser loading the page sends no
+            # header: they stay open; every call the page makes carries the token.
+            page = path == _DASHBOARD_FILES or path.startswith(_DASHBOARD_FILES + "/")
+            static = page and scope["method"] in ("GET", "HEAD")
+            refusal = None if static else self.server.admin_guard.refusal(scope["headers"])
             if refusal is not None:
                 await _admin_refused(refusal, scope, receive, send)
                 return
@@ -78,6 +86,7 @@ class Instrument:
         )
         scope, legacy_response = adapt(self.server.config.guide, scope, self.server.state)
         scope["mock.entry"] = entry
+        stream = scope["mock.stream"] = StreamLog(entry, self.server.clock)
         captured = bytearray()
 
         async def tee() -> Message:
@@ -97,6 +106,7 @@ class Instrument:
             if entry.body_kind == "none" and not captured:
                 await drain_small_body(scope, tee)
         finally:
+            stream.broke()
             finish_body(entry, captured)
             flag(entry)
             if redact:
@@ -124,6 +134,8 @@ class Instrument:
         if rule is None:
             return False
         entry.fault = rule.id
+        if rule.stall:
+            scope["mock.stream"].mark("stall")
         if rule.delay:
             await self.server.clock.asleep(rule.delay)
         if rule.drop or rule.answers:
@@ -154,7 +166,7 @@ class Instrument:
 
         else:
             # The response has started once the watcher (or a dropping fault) noted a status.
-            watched = watch(send, entry)
+            watched = watch(send, entry, scope.get("mock.stream"))
         try:
             if entry is None:
                 await self.app(scope, receive, watched)

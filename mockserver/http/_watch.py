@@ -14,12 +14,14 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 
 from ..state import BODY_TEXT_CAP, JournalEntry
+from ._stream_log import StreamLog
 
 __all__ = ["code_of", "drain_small_body", "finish_body", "watch"]
 
 
-def watch(send: Send, entry: JournalEntry | None) -> Send:
-    """``send`` that notes the status and the contract code of a small JSON response."""
+def watch(send: Send, entry: JournalEntry | None, stream: StreamLog | None = None) -> Send:
+    """``send`` that notes the status and the contract code of a small JSON response (and,
+    given ``stream``, what an event stream sent)."""
     if entry is None:
         return send
     json_body = False
@@ -32,8 +34,14 @@ def watch(send: Send, entry: JournalEntry | None) -> Send:
                 (v for k, v in message.get("headers", ()) if k.lower() == b"content-type"), b""
             )
             json_body = kind.startswith(b"application/json")
+            if stream is not None and kind.startswith(b"text/event-stream"):
+                stream.start()
         elif json_body and not message.get("more_body", False):
             entry.code = code_of(message.get("body", b""))
+        elif stream is not None and stream.streaming:
+            stream.feed(message.get("body", b""))
+            if not message.get("more_body", False):
+                stream.end()
         await send(message)
 
     return watched

@@ -10,7 +10,7 @@ agent's ``TurnScript``), the mock's ground modules (``mockserver._config``, ``_m
 from __future__ import annotations
 
 from ._faults import DroppedConnection, FaultRule, Faults
-from ._journal import BODY_TEXT_CAP, Journal, JournalEntry
+from ._journal import BODY_TEXT_CAP, EVENTS_CAP, Journal, JournalEntry
 from ._records import Account, Credits, IssuedToken, Session, Turn, empty_draft
 from ._redact import redact_headers, redact_text, redact_value
 from ._render import RenderJob, new_render_job
@@ -18,6 +18,7 @@ from ._state import MockState
 
 __all__ = [
     "BODY_TEXT_CAP",
+    "EVENTS_CAP",
     "Account",
     "Credits",
     "DroppedConnection",

@@ -6,6 +6,9 @@ keeps the headers exactly as received, in order and with duplicates, because con
 them (the journal is a test instrument: it does hold the mock's tokens as they were sent).
 
 The journal is bounded: past ``cap`` entries the oldest are dropped and counted in ``dropped``.
+A streamed response keeps what it sent as ``events`` (at most :data:`EVENTS_CAP`, the rest
+counted in ``events_dropped``), each stamped with the virtual time it was sent, so a turn's
+timeline can be shown after the fact (``mockserver.http._stream_log`` fills it in).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-__all__ = ["BODY_TEXT_CAP", "Journal", "JournalEntry"]
+__all__ = ["BODY_TEXT_CAP", "EVENTS_CAP", "Journal", "JournalEntry"]
 
 #: How much of a non-JSON, non-multipart body an entry keeps, in characters.
 BODY_TEXT_CAP = 64 * 1024
+#: How many events of one streamed response an entry keeps (a stalled turn sends ~60 heartbeats).
+EVENTS_CAP = 500
 
 
 @dataclass(slots=True)
@@ -48,6 +53,9 @@ class JournalEntry:
     #: The documented earlier form(s) the request used: "<what>; documented until guide X;
     #: now: <current form>" (several joined by " | "); ``None`` for a current request.
     deprecated: str | None = None
+    #: What a streamed response sent, in order: ``{"time", "kind", ...}`` (see ``_stream_log``).
+    events: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    events_dropped: int = 0
     _decoded: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -82,7 +90,16 @@ class JournalEntry:
             "error": self.error,
             "completed": self.completed,
             "deprecated": self.deprecated,
+            "events": list(self.events),
+            "events_dropped": self.events_dropped,
         }
+
+    def add_event(self, event: dict[str, Any]) -> None:
+        """Keep one event of the streamed response (past :data:`EVENTS_CAP`, only count it)."""
+        if len(self.events) < EVENTS_CAP:
+            self.events.append(event)
+        else:
+            self.events_dropped += 1
 
 
 def _raw_pairs(
@@ -139,15 +156,25 @@ class Journal:
             self._entries.append(entry)
             return entry
 
-    def entries(self, *, since: float | None = None, path: str | None = None) -> list[JournalEntry]:
-        """Entries that arrived at or after virtual time ``since`` (and on ``path``)."""
+    def entries(
+        self, *, since: float | None = None, path: str | None = None, after: int | None = None
+    ) -> list[JournalEntry]:
+        """Entries that arrived at or after virtual time ``since`` (and on ``path``); with
+        ``after``, only those whose ``seq`` is greater (a cursor: ``seq`` only grows)."""
         with self._lock:
             found = list(self._entries)
+        if after is not None:
+            found = [e for e in found if e.seq > after]
         if since is not None:
             found = [e for e in found if e.time >= since]
         if path is not None:
             found = [e for e in found if e.path == path]
         return found
+
+    def get(self, seq: int) -> JournalEntry | None:
+        """The entry numbered ``seq``, or ``None`` (never recorded, or dropped)."""
+        with self._lock:
+            return next((e for e in self._entries if e.seq == seq), None)
 
     def last(self) -> JournalEntry | None:
         with self._lock:

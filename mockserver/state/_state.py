@@ -181,6 +181,15 @@ class MockState:
             self._recent[record.token] = record
             return self._accounts[record.user_id]
 
+    def holder_of(self, token: str) -> Account | None:
+        """The account ``token`` was issued to, expired or not (``None`` if unknown); nothing
+        else changes (unlike :meth:`authenticate`)."""
+        with self._lock:
+            record = self._tokens.get(_digest(token))
+            if record is None or not hmac.compare_digest(record.token, token):
+                return None
+            return self._accounts.get(record.user_id)
+
     def account(self, user_id: str) -> Account | None:
         with self._lock:
             return self._accounts.get(user_id)
@@ -276,6 +285,18 @@ class MockState:
             turn = Turn(index, now, message, invocation, script)
             session.turns.append(turn)
             return turn
+
+    # --- what the dashboard lists ----------------------------------------------------------------
+
+    def sessions(self) -> list[Session]:
+        """Every session, oldest first (the records themselves: read them, never change them)."""
+        with self._lock:
+            return list(self._sessions.values())
+
+    def renders(self) -> list[RenderJob]:
+        """Every render job, oldest first (the records themselves)."""
+        with self._lock:
+            return list(self._renders.values())
 
     # --- uploads ----------------------------------------------------------------------------------
 

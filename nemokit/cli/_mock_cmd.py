@@ -134,7 +134,7 @@ def mock_config(**flags: Any) -> Any:
 @click.option(
     "--no-admin",
     is_flag=True,
-    help="Turn off the /__admin control API (look exactly like production).",
+    help="Turn off the /__admin control API and its dashboard (look exactly like production).",
 )
 @click.option(
     "--admin-token",
@@ -254,6 +254,7 @@ def banner(host: str, port: int, time_scale: float, *, admin: bool) -> list[str]
     ]
     if admin:
         lines.append(f"Control it (faults, config, journal) under {url}{contract.ADMIN_PREFIX}/")
+        lines.append(f"Watch it in a browser: {url}{contract.ADMIN_PREFIX}/ui/")
     return lines
 
 

@@ -154,6 +154,9 @@ def test_mock_banner_says_how_to_point_a_client_at_it() -> None:
     assert "  export NEMO_API_URL=http://127.0.0.1:8765" in lines
     assert "  export NEMO_TIME_SCALE=1000" in lines
     assert any(line.strip().startswith("curl ") and "anonymous-token" in line for line in lines)
+    assert any(line.endswith("http://127.0.0.1:8765/__admin/ui/") for line in lines)
+    quiet = banner("127.0.0.1", 8765, 1000, admin=False)
+    assert not any("__admin" in line for line in quiet)
 
 
 def test_a_kit_command_whose_module_is_missing_says_so() -> None:

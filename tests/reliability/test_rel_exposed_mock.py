@@ -41,8 +41,9 @@ EVERY_ADMIN_CALL = [
     ("PATCH", "/__admin/config"),
     ("GET", "/__admin"),
     ("GET", "/__admin/"),
-    ("GET", "/__admin/ui"),  # the dashboard, once it exists, is covered too
-    ("GET", "/__admin/ui/assets/app.js"),
+    ("GET", "/__admin/view/requests"),  # the dashboard's data
+    ("GET", "/__admin/view/config"),
+    ("POST", "/__admin/ui/index.html"),  # only reading the page's files is open
     ("GET", "/__admin/no-such-thing"),
 ]
 
@@ -153,6 +154,19 @@ def test_every_admin_path_needs_the_admin_token(method: str, path: str) -> None:
     allowed = call(server, method, path, headers=_bearer(ADMIN), json={"seconds": 1})
     assert allowed.status_code != 401
     assert allowed.status_code < 500
+
+
+def test_the_dashboard_page_loads_without_the_token_but_its_data_does_not() -> None:
+    # A browser loading the page sends no header; the page then calls /__admin/view/* with the
+    # token it was given. The static files hold no data.
+    server = MockServer(MockConfig(), VirtualClock(), admin_token=ADMIN)
+    for path in ("/__admin/ui/", "/__admin/ui/api.js", "/__admin/ui/style.css"):
+        page = call(server, "GET", path)
+        assert page.status_code == 200, (path, page.text)
+        assert ADMIN not in page.text
+    assert call(server, "GET", "/__admin/uix").status_code == 401
+    assert call(server, "GET", "/__admin/view/requests").status_code == 401
+    assert call(server, "GET", "/__admin/view/requests", headers=_bearer(ADMIN)).status_code == 200
 
 
 def test_a_refused_admin_call_changes_nothing() -> None:
