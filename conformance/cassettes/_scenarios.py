@@ -263,6 +263,10 @@ _ALL: tuple[ScenarioSpec, ...] = (
     _spec("edits_with_keywords", "Edits that hold routing words (end credits, 状态栏) go to the "
           "agent; the balance asked for afterwards is the client's own call.",
           upload("clip.mp4"), say("add end credits"), say("加一个状态栏"), say("credits")),
+    _spec("still_working", "A generation that works for minutes with heartbeats every 5 s: "
+          '"Still working" every 2 minutes, on the schedule.',
+          upload("clip.mp4"), say("generate a video of a city at night"),
+          mock={"heartbeat_interval": 5.0, "silent_rate": 0.0, "noise_rate": 0.0}),
 )  # fmt: skip
 
 #: Every scenario by name, in a stable order.

@@ -45,7 +45,7 @@ def test_no_token_in_proxy_cassettes_notes_or_logs(
     path = tmp_path / "proxied.json"
     app = ProxyApp("http://mock.test", cassette=path, mode="all", clock=clock,
                    upstream=AsyncStreamingTransport(mock.app))  # fmt: skip
-    transport = StreamingTransport(app)
+    transport = StreamingTransport(app, clock=clock)  # the client and the mock share one world
     try:
         with Nemo(api_url="http://proxy.test", web_url="https://web.test", client_id="secrets",
                   client_id_path=tmp_path / "cid", transport=transport, clock=clock,
