@@ -17,6 +17,8 @@ import click
 from nemokit import contract, history
 from nemokit._clock import ScaledClock
 
+from ._stack import describe_stack
+
 __all__ = ["mock"]
 
 _NEEDS_EXTRA = "`nemokit mock` needs the mock extra: pip install 'nemokit[mock]' ({error})."
@@ -174,9 +176,11 @@ def mock(
     )
     _check_port(host, port)
     server = MockServer(config, ScaledClock(time_scale))
+    # loop and http "auto": uvloop and httptools where the mock extra installed them.
+    settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
     for line in banner(host, port, time_scale, admin=not no_admin):
         click.echo(line)
-    settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
+    click.echo(f"Serving on {describe_stack(settings, uvicorn.__version__)}")
     # uvicorn sets its logging up in Config(); the filter goes on after that.
     logging.getLogger("uvicorn.error").addFilter(quiet_injected_faults)
     # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller.
