@@ -165,19 +165,20 @@ def serve(
     ready_timeout: float = 20.0,
     loop: str = "auto",
     http: str = "auto",
+    extra: Sequence[str] = (),
 ) -> Iterator[Server]:
     """Run ``uvicorn --factory MODULE:FUNC`` in its own process on a free loopback port.
 
     Every server gets the same uvicorn settings (one worker, no access log), so two apps are
     compared and not two configurations. ``loop`` and ``http`` as uvicorn takes them: ``auto``
-    is uvloop and httptools where installed (see :func:`stack`). The process is ended (by its
-    pid) on exit.
+    is uvloop and httptools where installed (see :func:`stack`); ``extra``: more uvicorn options.
+    The process is ended (by its pid) on exit.
     """
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port), "--loop", loop, "--http", http,
-        "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+        "--no-access-log", "--log-level", "warning", "--backlog", "4096", *extra,
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **(env or {})})
     try:

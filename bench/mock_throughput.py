@@ -3,10 +3,11 @@
 The mock and a bare Starlette app answering the same two paths with the *same bytes* (captured
 from the mock in this run) are each served by ``uvicorn`` on 127.0.0.1 with the same settings
 (one process, no access log, uvicorn's ``auto`` stack: uvloop and httptools where installed).
-The mock also runs on the pure-Python stack (asyncio, h11) for comparison. A separate load
-process (``wrk`` when installed, else ``python -m bench._load``) keeps many keep-alive
-connections busy for a bounded time. Rounds alternate between the servers and the best round of
-each counts.
+The mock also runs on the pure-Python stack (asyncio, h11), and under a root path, where its hot
+path for the two GETs steps aside and Starlette routes them (what the shortcut is worth). A
+separate load process (``wrk`` when installed, else ``python -m bench._load``) keeps many
+keep-alive connections busy for a bounded time. Rounds alternate between the servers and the
+best round of each counts.
 
 WireMock 3.13 standalone (``bench._wiremock``: the jar of the npm package ``wiremock``, run by
 ``java``), stubbed with the mock's own bytes, takes its turn in the same rounds; Prism (``npx
@@ -53,6 +54,7 @@ __all__ = ["main", "run"]
 COMMAND = "python -m bench.mock_throughput"
 VS_BARE, VS_WIREMOCK, VS_PRISM = 0.85, 1.3, 2.5
 WARM_UP = 3
+ROUTED = "/routed"
 CONNECTIONS = 64
 PRISM_START_TIMEOUT = 180.0
 
@@ -169,6 +171,7 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
 SERVERS = {
     "mock": "the mock",
     "bare": "bare Starlette",
+    "mock-routed": "the mock, no hot path",
     "mock-pure": "the mock",
     "wiremock": "WireMock",
     "prism": "Prism",
@@ -181,7 +184,8 @@ def run(quick: bool = False) -> Result:
     warm_up = 1 if quick else WARM_UP
     paths = {"credits": contract.PATH_CREDITS, "state": contract.PATH_STATE}
     runs: dict[tuple[str, str], list[Load]] = {}
-    stacks = {"mock": stack(), "bare": stack(), "mock-pure": stack("asyncio", "h11")}
+    fast = stack()
+    stacks = {"mock": fast, "bare": fast, "mock-routed": fast, "mock-pure": stack("asyncio", "h11")}
     with serve("bench._apps:mock") as mock_server:
         auth, sid, answers = _account(mock_server.url)
         env = {"BENCH_BARE_ANSWERS": json.dumps(answers)}
@@ -189,11 +193,16 @@ def run(quick: bool = False) -> Result:
         with (
             serve("bench._apps:bare", env=env) as bare_server,
             serve("bench._apps:mock", loop="asyncio", http="h11") as pure_server,
+            # Under a root path the mock's hot path (mockserver/http/_hot.py) steps aside and
+            # Starlette routes credits and state like every other request: the shortcut's worth.
+            serve("bench._apps:mock", extra=["--root-path", ROUTED]) as routed_server,
             wiremock(concrete, auth, install=not quick) as (wiremock_server, wiremock_info),
         ):
-            # The pure-Python mock has its own state: its own account and session.
+            # Each other mock has its own state: its own account and session.
             pure_auth, pure_sid, _ = _account(pure_server.url)
+            routed_auth, routed_sid, _ = _account(routed_server.url)
             servers = {"mock": (mock_server, auth, sid), "bare": (bare_server, auth, sid),
+                       "mock-routed": (routed_server, routed_auth, routed_sid),
                        "mock-pure": (pure_server, pure_auth, pure_sid)}  # fmt: skip
             if wiremock_server is None:
                 print(f"WireMock skipped: {wiremock_info}")
@@ -258,7 +267,7 @@ def _result(
     rounds: int,
 ) -> Result:
     rows: list[list[object]] = []
-    vs_bare, vs_wiremock, vs_prism = [], [], []
+    vs_bare, vs_routed, vs_wiremock, vs_prism = [], [], [], []
     failures = sum(r.failures for rs in runs.values() for r in rs)
     for name in ("credits", "state"):
         mock_rate = max(r.rate for r in runs["mock", name])
@@ -270,6 +279,8 @@ def _result(
             cpu = min(r.cpu_per_request for r in runs[app, name]) if app != "prism" else 0.0
             if app == "bare":
                 vs_bare.append(cpu / mock_cpu)
+            elif app == "mock-routed":
+                vs_routed.append(cpu / mock_cpu)
             elif app == "wiremock":
                 vs_wiremock.append(mock_rate / rate)
             elif app == "prism":
@@ -279,6 +290,8 @@ def _result(
                          "" if app == "mock" or not cpu else cpu / mock_cpu])  # fmt: skip
     met = failures == 0 and min(vs_bare) >= VS_BARE
     headline = f"mock capacity = {min(vs_bare):.2f}× the bare Starlette app's (target ≥ {VS_BARE})"
+    if vs_routed:
+        headline += f"; the hot path saves {1 - 1 / min(vs_routed):.0%} CPU per request"
     if vs_wiremock:
         met = met and min(vs_wiremock) >= VS_WIREMOCK
         headline += f"; {min(vs_wiremock):.2f}× WireMock's req/s (target ≥ {VS_WIREMOCK})"
