@@ -53,7 +53,7 @@ __all__ = ["main", "run"]
 
 COMMAND = "python -m bench.mock_throughput"
 VS_BARE, VS_WIREMOCK, VS_PRISM = 0.85, 1.3, 2.5
-WARM_UP = 3
+WARM_UP = 8
 ROUTED = "/routed"
 CONNECTIONS = 64
 PRISM_START_TIMEOUT = 180.0
@@ -212,9 +212,10 @@ def run(quick: bool = False) -> Result:
                 stacks["wiremock"] = f"WireMock {wiremock_info} standalone, {_java()}"
                 wiremock_note = (
                     f"WireMock {wiremock_info} standalone (the jar of the npm package wiremock), "
-                    f"{_java()}, its defaults but a request journal of at most 10,000 entries "
-                    "(as the mock's); stubbed with the mock's own bytes for the same paths and "
-                    f"request headers; warmed up {warm_up} s per path first (the JIT)"
+                    f"{_java()}, its defaults but no request journal and no request logging (its "
+                    "fastest; capped at 10,000 entries like the mock's, its journal made it ~10× "
+                    "slower); stubbed with the mock's own bytes for the same paths and request "
+                    f"headers; warmed up {warm_up} s per path first (its JIT needs ~15 s)"
                 )
                 for template in paths.values():
                     load(wiremock_server.url + template.format(sid=sid), auth, warm_up)
