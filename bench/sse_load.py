@@ -72,7 +72,7 @@ class Generator:
 
 async def _accounts(base: str, count: int) -> list[tuple[str, str]]:
     """``count`` (token, session id) pairs, made a few at a time."""
-    gate = asyncio.Semaphore(16)
+    gate = asyncio.Semaphore(64)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
 
         async def one(i: int) -> tuple[str, str]:
