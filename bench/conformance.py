@@ -73,6 +73,8 @@ def run(quick: bool = False) -> Result:
             ["Node driver: wall seconds", node_wall],
             ["Node driver: rules failed or in error", len(node_suite.failed)],
         ]
+        node_slowest = sorted(node_suite.results, key=lambda r: r.seconds, reverse=True)[:3]
+        rows += [[f"Node driver slowest: {r.rule.id}", f"{r.seconds:.2f} s"] for r in node_slowest]
         headline += (
             f"; the Node driver's ci profile in {node_wall:.1f} s (target < "
             f"{NODE_TARGET_SECONDS:g} s)"
@@ -83,7 +85,8 @@ def run(quick: bool = False) -> Result:
             f"between examples; {skipped} rules a live backend cannot judge are left out (see "
             "live_skips), as `nemokit conformance --client-cmd` does"
         )
-        notes += [f"Node driver {r.rule.id}: {r.status}" for r in node_suite.failed]
+        notes += [f"Node driver {r.rule.id}: {r.status}: {(r.error or '')[:300]}"
+                  f"{'; '.join(map(str, r.violations))[:300]}" for r in node_suite.failed]  # fmt: skip
     return Result(
         name="Conformance throughput (ci profile, mock backend)",
         command=COMMAND + (" --quick" if quick else ""),
