@@ -85,8 +85,9 @@ def run(quick: bool = False) -> Result:
             f"between examples; {skipped} rules a live backend cannot judge are left out (see "
             "live_skips), as `nemokit conformance --client-cmd` does"
         )
-        notes += [f"Node driver {r.rule.id}: {r.status}: {(r.error or '')[:300]}"
-                  f"{'; '.join(map(str, r.violations))[:300]}" for r in node_suite.failed]  # fmt: skip
+        for r in node_suite.failed:
+            why = r.error or "; ".join(map(str, r.violations))
+            notes.append(f"Node driver {r.rule.id}: {r.status}: {why[:300]}")
     return Result(
         name="Conformance throughput (ci profile, mock backend)",
         command=COMMAND + (" --quick" if quick else ""),
