@@ -406,7 +406,8 @@ def driver_factory(
     """The adapter factory for a program: ``factory(transport, clock, env, config_dir)``.
 
     ``reuse``: a program that says it understands ``reset`` (docs/driver-protocol.md) is kept
-    between runs and reset instead of started anew; ``factory.close()`` ends the kept one.
+    between runs and reset instead of started anew; ``factory.close_kept_program()`` ends the kept
+    one (``run_suite`` calls it when it is done).
 
     ``transport`` is ignored (the program opens its own connections). ``NEMO_API_URL`` comes
     from ``env`` or ``api_url``; the scale from ``time_scale`` or the clock's ``scale`` (a
@@ -431,7 +432,7 @@ def driver_factory(
             argv, env=full, cwd=config_dir, step_timeout=step_timeout, pool=pool if reuse else None
         )
 
-    factory.close = pool.close  # type: ignore[attr-defined]  # run_suite ends the parked one
+    factory.close_kept_program = pool.close  # type: ignore[attr-defined]  # run_suite calls it
     return factory
 
 

@@ -251,8 +251,9 @@ def run_suite(
             ]
     finally:
         # A driver factory keeps its program between examples (reset, not restarted): end it.
-        close = getattr(factory, "close", None)
-        if callable(close):
+        # (Only a factory's own attribute: a class given as the factory has methods, not this.)
+        close = getattr(factory, "close_kept_program", None)
+        if callable(close) and not isinstance(factory, type):
             close()
     return SuiteResult(tuple(results), profile, client or "nemokit")
 
