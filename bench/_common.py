@@ -32,6 +32,8 @@ __all__ = [
     "percentile",
     "rss_bytes",
     "serve",
+    "stack",
+    "stop",
     "table",
     "wait_listening",
 ]
@@ -161,17 +163,22 @@ def serve(
     *,
     env: dict[str, str] | None = None,
     ready_timeout: float = 20.0,
+    loop: str = "auto",
+    http: str = "auto",
+    extra: Sequence[str] = (),
 ) -> Iterator[Server]:
     """Run ``uvicorn --factory MODULE:FUNC`` in its own process on a free loopback port.
 
     Every server gets the same uvicorn settings (one worker, no access log), so two apps are
-    compared and not two configurations. The process is ended (by its pid) on exit.
+    compared and not two configurations. ``loop`` and ``http`` as uvicorn takes them: ``auto``
+    is uvloop and httptools where installed (see :func:`stack`); ``extra``: more uvicorn options.
+    The process is ended (by its pid) on exit.
     """
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+        "--host", "127.0.0.1", "--port", str(port), "--loop", loop, "--http", http,
+        "--no-access-log", "--log-level", "warning", "--backlog", "4096", *extra,
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **(env or {})})
     try:
@@ -179,6 +186,20 @@ def serve(
         yield Server(process.pid, port)
     finally:
         stop(process)
+
+
+def stack(loop: str = "auto", http: str = "auto") -> str:
+    """The server stack :func:`serve` runs on with these settings, e.g. ``uvicorn 0.35.0,
+    uvloop, httptools`` (what ``nemokit mock`` prints at start-up)."""
+    import uvicorn
+
+    from nemokit.cli._stack import describe_stack
+
+    async def app(scope: object, receive: object, send: object) -> None:  # only described
+        raise NotImplementedError
+
+    config = uvicorn.Config(app, lifespan="off", loop=loop, http=http)
+    return describe_stack(config, uvicorn.__version__)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -1,15 +1,21 @@
-"""Mock throughput: credits and state under uvicorn, against a bare Starlette app and Prism.
+"""Mock throughput: credits and state under uvicorn, against bare Starlette, WireMock and Prism.
 
 The mock and a bare Starlette app answering the same two paths with the *same bytes* (captured
 from the mock in this run) are each served by ``uvicorn`` on 127.0.0.1 with the same settings
-(one process, no access log). A separate load process (``wrk`` when installed, else
-``python -m bench._load``) keeps many keep-alive connections busy for a bounded time. Rounds
-alternate between the two apps and the best round of each counts.
+(one process, no access log, uvicorn's ``auto`` stack: uvloop and httptools where installed).
+The mock also runs on the pure-Python stack (asyncio, h11), and under a root path, where its hot
+path for the two GETs steps aside and Starlette routes them (what the shortcut is worth). A
+separate load process (``wrk`` when installed, else ``python -m bench._load``) keeps many
+keep-alive connections busy for a bounded time. Rounds alternate between the servers and the
+best round of each counts.
 
-Prism (``npx @stoplight/prism-cli mock`` of the mock's own ``/openapi.json``) is loaded the same
-way when npm can start it; otherwise it is skipped with the reason printed.
+WireMock 3.13 standalone (``bench._wiremock``: the jar of the npm package ``wiremock``, run by
+``java``), stubbed with the mock's own bytes, takes its turn in the same rounds; Prism (``npx
+@stoplight/prism-cli mock`` of the mock's own ``/openapi.json``) is loaded the same way after
+them. Either is skipped, with the reason printed, when it cannot start.
 
-Targets: the mock ≥ 0.85× the bare app's requests/s; the mock ≥ 2.5× Prism's.
+Targets: the mock's capacity ≥ 0.85× the bare app's; the mock's req/s ≥ 1.3× WireMock's and
+≥ 2.5× Prism's.
 
     python -m bench.mock_throughput [--quick]
 """
@@ -31,12 +37,24 @@ import httpx
 
 from nemokit import contract
 
-from ._common import Result, cpu_seconds, free_port, parse_args, serve, table, wait_listening
+from ._common import (
+    Result,
+    cpu_seconds,
+    free_port,
+    parse_args,
+    serve,
+    stack,
+    table,
+    wait_listening,
+)
+from ._wiremock import wiremock
 
 __all__ = ["main", "run"]
 
 COMMAND = "python -m bench.mock_throughput"
-VS_BARE, VS_PRISM = 0.85, 2.5
+VS_BARE, VS_WIREMOCK, VS_PRISM = 0.85, 1.3, 2.5
+WARM_UP = 8
+ROUTED = "/routed"
 CONNECTIONS = 64
 PRISM_START_TIMEOUT = 180.0
 
@@ -149,25 +167,76 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+#: The servers in the order of the table: name, what it is.
+SERVERS = {
+    "mock": "the mock",
+    "bare": "bare Starlette",
+    "mock-routed": "the mock, no hot path",
+    "mock-pure": "the mock",
+    "wiremock": "WireMock",
+    "prism": "Prism",
+}
+
+
 def run(quick: bool = False) -> Result:
-    """CPU per request and requests/s of the mock, the bare app and Prism on credits and state."""
+    """CPU per request and requests/s of the mock, the bare app, WireMock and Prism."""
     seconds, rounds = (1, 1) if quick else (4, 3)
+    warm_up = 1 if quick else WARM_UP
     paths = {"credits": contract.PATH_CREDITS, "state": contract.PATH_STATE}
     runs: dict[tuple[str, str], list[Load]] = {}
+    fast = stack()
+    stacks = {"mock": fast, "bare": fast, "mock-routed": fast, "mock-pure": stack("asyncio", "h11")}
     with serve("bench._apps:mock") as mock_server:
         auth, sid, answers = _account(mock_server.url)
         env = {"BENCH_BARE_ANSWERS": json.dumps(answers)}
-        with serve("bench._apps:bare", env=env) as bare_server:
-            servers = {"mock": mock_server, "bare": bare_server}
+        concrete = {t.format(sid=sid): (kind, text) for t, (kind, text) in answers.items()}
+        with (
+            serve("bench._apps:bare", env=env) as bare_server,
+            serve("bench._apps:mock", loop="asyncio", http="h11") as pure_server,
+            # Under a root path the mock's hot path (mockserver/http/_hot.py) steps aside and
+            # Starlette routes credits and state like every other request: the shortcut's worth.
+            serve("bench._apps:mock", extra=["--root-path", ROUTED]) as routed_server,
+            wiremock(concrete, auth, install=not quick) as (wiremock_server, wiremock_info),
+        ):
+            # Each other mock has its own state: its own account and session.
+            pure_auth, pure_sid, _ = _account(pure_server.url)
+            routed_auth, routed_sid, _ = _account(routed_server.url)
+            servers = {"mock": (mock_server, auth, sid), "bare": (bare_server, auth, sid),
+                       "mock-routed": (routed_server, routed_auth, routed_sid),
+                       "mock-pure": (pure_server, pure_auth, pure_sid)}  # fmt: skip
+            if wiremock_server is None:
+                print(f"WireMock skipped: {wiremock_info}")
+                wiremock_note = f"WireMock skipped: {wiremock_info}"
+            else:
+                servers["wiremock"] = (wiremock_server, auth, sid)
+                stacks["wiremock"] = f"WireMock {wiremock_info} standalone, {_java()}"
+                wiremock_note = (
+                    f"WireMock {wiremock_info} standalone (the jar of the npm package wiremock), "
+                    f"{_java()}, its defaults but no request journal and no request logging (its "
+                    "fastest; capped at 10,000 entries like the mock's, its journal made it ~10× "
+                    "slower); stubbed with the mock's own bytes for the same paths and request "
+                    f"headers; warmed up {warm_up} s per path first (its JIT needs ~15 s)"
+                )
+                for template in paths.values():
+                    load(wiremock_server.url + template.format(sid=sid), auth, warm_up)
             for _ in range(rounds):
-                for app, server in servers.items():
+                for app, (server, headers, app_sid) in servers.items():
                     for name, template in paths.items():
-                        url = server.url + template.format(sid=sid)
+                        url = server.url + template.format(sid=app_sid)
                         runs.setdefault((app, name), []).append(
-                            load(url, auth, seconds, server.pid)
+                            load(url, headers, seconds, server.pid)
                         )
         prism_note = _prism_runs(mock_server.url, paths, sid, auth, seconds, runs, quick)
-    return _result(runs, prism_note, quick, seconds, rounds)
+        if ("prism", "credits") in runs:
+            stacks["prism"] = "Prism (npx @stoplight/prism-cli), Node"
+    return _result(runs, stacks, (wiremock_note, prism_note), seconds, rounds)
+
+
+def _java() -> str:
+    done = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False)
+    first = (done.stderr or done.stdout).splitlines()
+    found = re.search(r'version "([^"]+)"', first[0]) if first else None
+    return f"Java {found.group(1)}" if found else "Java"
 
 
 def _prism_runs(
@@ -192,48 +261,66 @@ def _prism_runs(
 
 
 def _result(
-    runs: dict[tuple[str, str], list[Load]], prism_note: str, quick: bool, seconds: int, rounds: int
+    runs: dict[tuple[str, str], list[Load]],
+    stacks: dict[str, str],
+    baseline_notes: tuple[str, ...],
+    seconds: int,
+    rounds: int,
 ) -> Result:
     rows: list[list[object]] = []
-    ratios, prism_ratios = [], []
+    vs_bare, vs_routed, vs_wiremock, vs_prism = [], [], [], []
+    # Prism answers some requests with its own 4xx (it validates against the OpenAPI document):
+    # shown in its row, not counted as the measured servers' failures.
     failures = sum(r.failures for (app, _), rs in runs.items() if app != "prism" for r in rs)
     for name in ("credits", "state"):
-        mock_cpu = min(r.cpu_per_request for r in runs["mock", name])
-        bare_cpu = min(r.cpu_per_request for r in runs["bare", name])
         mock_rate = max(r.rate for r in runs["mock", name])
-        bare_rate = max(r.rate for r in runs["bare", name])
-        ratios.append(bare_cpu / mock_cpu)
-        prism = runs.get(("prism", name), [])
-        prism_rate = max((r.rate for r in prism), default=0.0)
-        prism_failed = sum(r.failures for r in prism)
-        if prism_rate:
-            prism_ratios.append(mock_rate / prism_rate)
-        rows.append([name, mock_cpu * 1e6, bare_cpu * 1e6, bare_cpu / mock_cpu, mock_rate,
-                     bare_rate, mock_rate / bare_rate,
-                     f"{prism_rate:,.0f} ({prism_failed} non-2xx)" if prism else "—",
-                     f"{mock_rate / prism_rate:.1f}" if prism_rate else "—"])  # fmt: skip
-    worst = min(ratios)
-    met = worst >= VS_BARE and failures == 0
-    headline = f"mock capacity = {worst:.2f}× the bare Starlette app's (target ≥ {VS_BARE})"
-    if prism_ratios:
-        met = met and min(prism_ratios) >= VS_PRISM
-        headline += f"; {min(prism_ratios):.1f}× Prism's req/s (target ≥ {VS_PRISM})"
+        mock_cpu = min(r.cpu_per_request for r in runs["mock", name])
+        for app, label in SERVERS.items():
+            if (app, name) not in runs:
+                continue
+            rate = max(r.rate for r in runs[app, name])
+            cpu = min(r.cpu_per_request for r in runs[app, name]) if app != "prism" else 0.0
+            if app == "bare":
+                vs_bare.append(cpu / mock_cpu)
+            elif app == "mock-routed":
+                vs_routed.append(cpu / mock_cpu)
+            elif app == "wiremock":
+                vs_wiremock.append(mock_rate / rate)
+            elif app == "prism":
+                vs_prism.append(mock_rate / rate)
+            failed = sum(r.failures for r in runs[app, name])
+            shown_rate = f"{rate:,.0f} ({failed} non-2xx)" if app == "prism" else rate
+            rows.append([name, label, stacks.get(app, "?"), shown_rate, cpu * 1e6 if cpu else "—",
+                         "" if app == "mock" else mock_rate / rate,
+                         "" if app == "mock" or not cpu else cpu / mock_cpu])  # fmt: skip
+    met = failures == 0 and min(vs_bare) >= VS_BARE
+    headline = f"mock capacity = {min(vs_bare):.2f}× the bare Starlette app's (target ≥ {VS_BARE})"
+    if vs_routed:
+        headline += f"; the hot path saves {1 - 1 / min(vs_routed):.0%} CPU per request"
+    if vs_wiremock:
+        met = met and min(vs_wiremock) >= VS_WIREMOCK
+        headline += f"; {min(vs_wiremock):.2f}× WireMock's req/s (target ≥ {VS_WIREMOCK})"
+    if vs_prism:
+        met = met and min(vs_prism) >= VS_PRISM
+        headline += f"; {min(vs_prism):.1f}× Prism's req/s (target ≥ {VS_PRISM})"
     tool = "wrk -t1" if shutil.which("wrk") else "python -m bench._load"
-    headers = ["endpoint", "mock CPU µs/req", "bare CPU µs/req", "capacity ÷ bare", "mock req/s",
-               "bare req/s", "req/s ÷ bare", "Prism req/s", "mock ÷ Prism"]  # fmt: skip
+    headers = ["endpoint", "server", "stack", "req/s", "server CPU µs/req", "mock req/s ÷ this",
+               "mock capacity ÷ this"]  # fmt: skip
     return Result(
-        name="Mock throughput under uvicorn",
-        command=COMMAND + (" --quick" if quick else ""),
+        name="Mock throughput: the mock, bare Starlette, WireMock, Prism",
+        command=COMMAND,
         table=table(headers, rows),
         headline=headline,
         met=met,
         notes=(
-            f"load: {tool}, {CONNECTIONS} connections, {seconds} s per run, {rounds} alternating "
-            f"rounds (best of each); uvicorn 1 process, no access log; {failures} failed requests",
-            "capacity = the bare app's server CPU per request ÷ the mock's: what req/s would be "
-            "if each server had a core to itself (req/s on a shared 2-core machine also counts "
-            "time the load generator and other processes held the cores)",
-            prism_note,
+            f"load: {tool}, {CONNECTIONS} keep-alive connections, {seconds} s per run, {rounds} "
+            "rounds alternating between the servers (best of each), all on 127.0.0.1; uvicorn 1 "
+            f"process, no access log; {failures} failed requests",
+            "capacity = the server's CPU per request ÷ the mock's: what req/s would be if each "
+            "server had the cores to itself (req/s on a shared 2-core machine also counts the "
+            "time the load generator and other processes held the cores); WireMock is "
+            "multi-threaded and may use both cores, the uvicorn servers one",
+            *baseline_notes,
         ),
     )
 

@@ -61,10 +61,12 @@ def run(quick: bool = False, streams: int | None = None, hold: float | None = No
         with serve("bench._apps:proxy", env=proxy_env) as proxy:
             accounts = asyncio.run(_accounts(mock.url, 2 * count + 1))
             direct_s, proxy_s = _get_ratio(mock.url, proxy.url, accounts[0][0], quick)
-            plain, _ = asyncio.run(_hold(mock.port, mock.pid, accounts[1 : count + 1], seconds))
-            through, _ = asyncio.run(_hold(proxy.port, proxy.pid, accounts[count + 1 :], seconds))
+            plain, _, _ = asyncio.run(_hold(mock.port, mock.pid, accounts[1 : count + 1], seconds))
+            through, _, _ = asyncio.run(
+                _hold(proxy.port, proxy.pid, accounts[count + 1 :], seconds)
+            )
     ratio = proxy_s / direct_s
-    late = {name: [max(0.0, x) * 1e3 for x in tally.lateness]
+    late = {name: [max(0.0, x) * 1e3 for _, x in tally.lateness]
             for name, tally in (("direct", plain), ("proxy", through))}  # fmt: skip
     p99 = {name: percentile(values, 0.99) for name, values in late.items()}
     added = p99["proxy"] - p99["direct"]

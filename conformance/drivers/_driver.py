@@ -19,6 +19,7 @@ holds it and the secret rule judges it like a Python client's log.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -30,6 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ __all__ = [
     "SHOWN_KINDS",
     "DriverAdapter",
     "DriverError",
+    "DriverPool",
     "driver_env",
     "driver_factory",
     "redact",
@@ -102,6 +105,7 @@ class DriverAdapter:
         env: Mapping[str, str],
         cwd: Path,
         step_timeout: float = DEFAULT_STEP_TIMEOUT,
+        pool: DriverPool | None = None,
     ) -> None:
         if not argv:
             raise DriverError("the driver command is empty")
@@ -109,11 +113,15 @@ class DriverAdapter:
         self.env = dict(env)
         self.cwd = cwd
         self.step_timeout = step_timeout
+        self.pool = pool
+        #: The program said (``"reset": true`` on a ``done``) that it understands ``reset``.
+        self.resettable = False
         self._log: deque[str] = deque(maxlen=_LOG_LINES)
         self._proc: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._line_no = 0
         self._threads: list[threading.Thread] = []
+        self._sink = _Sink(self)
 
     def __repr__(self) -> str:
         running = self._proc is not None and self._proc.poll() is None
@@ -130,14 +138,42 @@ class DriverAdapter:
             self._stop()
             self._start()
             return []
-        if self._proc is None:
+        if self._proc is None and not self._adopt():
             self._start()
         self._send(_step_message(step, self.cwd))
         return self._until_done(step)
 
     def close(self) -> None:
-        """Send ``quit`` and wait for the program to exit (terminate it if it does not)."""
+        """Send ``quit`` and wait for the program to exit (terminate it if it does not); or,
+        with a pool and a program that understands ``reset``, park it there for the next run."""
+        if self.pool is not None and self.resettable and self._alive():
+            proc, self._proc = self._proc, None
+            assert proc is not None
+            self.pool.park(Parked(proc, self._lines, self._threads, self._sink))
+            return
         self._stop()
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _adopt(self) -> bool:
+        """Take a parked program from the pool and ``reset`` it to this run's environment;
+        False when there is none or it failed to reset (it is stopped then)."""
+        parked = self.pool.take() if self.pool is not None else None
+        if parked is None:
+            return False
+        self._proc, self._lines, self._threads, self._line_no = (
+            parked.proc, parked.lines, parked.threads, 0)  # fmt: skip
+        self._sink = parked.sink
+        self._sink.adapter = self  # its stderr is this run's log from now on
+        try:
+            self._send({"op": "reset", "env": self.env})
+            self._until_done(_RESET)
+        except DriverError as exc:
+            _LOGGER.debug("a parked driver failed to reset; starting a new one: %s", exc)
+            self._stop(kill=True)
+            return False
+        return True
 
     # --- the process ---------------------------------------------------------------------
 
@@ -157,11 +193,12 @@ class DriverAdapter:
         except OSError as exc:
             raise DriverError(f"could not start the driver {self.argv[0]!r}: {exc}") from None
         self._proc, self._lines, self._line_no = proc, queue.Queue(), 0
+        self._sink = _Sink(self)
         assert proc.stdout is not None
         assert proc.stderr is not None
         self._threads = [
             threading.Thread(target=_pump, args=(proc.stdout, self._lines.put), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, self._log_line), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, self._sink.put), daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -244,6 +281,7 @@ class DriverAdapter:
             )
         kind = data["kind"]
         if kind == "done":
+            self.resettable = data.get("reset") is True
             return None
         if kind not in SHOWN_KINDS:
             raise DriverError(
@@ -264,6 +302,65 @@ class DriverAdapter:
     def _tail(self) -> str:
         last = [redact(line)[:300] for line in list(self._log)[-5:]]
         return "; last stderr lines:\n  " + "\n  ".join(last) if last else ""
+
+
+_RESET = Step("say", "(reset)")
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A running program between two runs, with its pipes' readers and its log so far."""
+
+    proc: subprocess.Popen[str]
+    lines: queue.Queue[str | None]
+    threads: list[threading.Thread]
+    sink: _Sink
+
+
+class _Sink:
+    """Where a program's stderr lines go: the adapter of the run it serves now."""
+
+    def __init__(self, adapter: DriverAdapter) -> None:
+        self.adapter = adapter
+
+    def put(self, line: str | None) -> None:
+        self.adapter._log_line(line)
+
+
+class DriverPool:
+    """At most one idle program, kept between runs of a factory so that the next run resets it
+    instead of starting a new process (node alone takes ~0.15 s to start)."""
+
+    def __init__(self) -> None:
+        self._parked: Parked | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def park(self, parked: Parked) -> None:
+        with self._lock:
+            previous, self._parked = self._parked, parked
+        if previous is not None:
+            _end(previous)
+
+    def take(self) -> Parked | None:
+        with self._lock:
+            parked, self._parked = self._parked, None
+        if parked is not None and parked.proc.poll() is not None:
+            _end(parked)
+            return None
+        return parked
+
+    def close(self) -> None:
+        """Quit the parked program, if any."""
+        parked = self.take()
+        if parked is not None:
+            _end(parked)
+
+
+def _end(parked: Parked) -> None:
+    adapter = DriverAdapter(["(parked)"], env={}, cwd=Path("."))
+    adapter._proc, adapter._threads = parked.proc, parked.threads
+    adapter._stop()
 
 
 def _pump(stream: Any, put: Callable[[str | None], None]) -> None:
@@ -287,6 +384,8 @@ def _step_message(step: Step, base: Path) -> dict[str, Any]:
 
 
 def _describe(step: Step) -> str:
+    if step is _RESET:
+        return "reset"
     if step.op == "upload":
         return f"upload {list(step.files)!r}"
     return f"say {redact(step.text)[:80]!r}"
@@ -302,8 +401,13 @@ def driver_factory(
     web_url: str | None = None,
     time_scale: float | None = None,
     step_timeout: float = DEFAULT_STEP_TIMEOUT,
+    reuse: bool = True,
 ) -> Callable[[httpx.BaseTransport | None, Clock, Mapping[str, str], Path], DriverAdapter]:
     """The adapter factory for a program: ``factory(transport, clock, env, config_dir)``.
+
+    ``reuse``: a program that says it understands ``reset`` (docs/driver-protocol.md) is kept
+    between runs and reset instead of started anew; ``factory.close_kept_program()`` ends the kept
+    one (``run_suite`` calls it when it is done).
 
     ``transport`` is ignored (the program opens its own connections). ``NEMO_API_URL`` comes
     from ``env`` or ``api_url``; the scale from ``time_scale`` or the clock's ``scale`` (a
@@ -312,6 +416,7 @@ def driver_factory(
     argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
     if not argv:
         raise DriverError("the driver command is empty")
+    pool = DriverPool()
 
     def factory(
         transport: httpx.BaseTransport | None,
@@ -323,8 +428,11 @@ def driver_factory(
         full = driver_env(
             env, config_dir, clock, api_url=api_url, web_url=web_url, scale=time_scale
         )
-        return DriverAdapter(argv, env=full, cwd=config_dir, step_timeout=step_timeout)
+        return DriverAdapter(
+            argv, env=full, cwd=config_dir, step_timeout=step_timeout, pool=pool if reuse else None
+        )
 
+    factory.close_kept_program = pool.close  # type: ignore[attr-defined]  # run_suite calls it
     return factory
 
 

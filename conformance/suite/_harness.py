@@ -93,7 +93,7 @@ def _run_live(scenario: Scenario, factory: AdapterFactory, scale: float) -> Obse
     """The mock on loopback with a scaled clock, for clients in another process."""
     from conformance.drivers._live_mock import LiveMock
 
-    with LiveMock(mock_config(scenario), scale=scale) as live:
+    with LiveMock(mock_config(scenario), scale=scale, shared=True) as live:
         transports: list[httpx.BaseTransport] = []
 
         def make_transport() -> httpx.BaseTransport:

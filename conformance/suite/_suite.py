@@ -241,13 +241,20 @@ def run_suite(
     chosen = _rules(rules)
     backends = {"both": ("mock", "cassettes")}.get(backend, (backend,))
     results: list[RuleResult] = []
-    for name in backends:
-        if name == "cassettes":
-            results += check_cassettes(chosen, factory)
-            continue
-        results += [
-            check_rule(r, factory, profile=profile, backend=name, client=client) for r in chosen
-        ]
+    try:
+        for name in backends:
+            if name == "cassettes":
+                results += check_cassettes(chosen, factory)
+                continue
+            results += [
+                check_rule(r, factory, profile=profile, backend=name, client=client) for r in chosen
+            ]
+    finally:
+        # A driver factory keeps its program between examples (reset, not restarted): end it.
+        # (Only a factory's own attribute: a class given as the factory has methods, not this.)
+        close = getattr(factory, "close_kept_program", None)
+        if callable(close) and not isinstance(factory, type):
+            close()
     return SuiteResult(tuple(results), profile, client or "nemokit")
 
 

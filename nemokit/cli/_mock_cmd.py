@@ -18,6 +18,8 @@ import click
 from nemokit import contract, history
 from nemokit._clock import ScaledClock
 
+from ._stack import describe_stack
+
 __all__ = ["mock"]
 
 #: The environment variable that sets ``--admin-token``.
@@ -210,13 +212,15 @@ def mock(
         )
     _check_port(host, port)
     server = MockServer(config, ScaledClock(time_scale), admin_token=admin_token)
+    # loop and http "auto": uvloop and httptools where the mock extra installed them.
+    settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
     for line in banner(host, port, time_scale, admin=not no_admin):
         click.echo(line)
+    click.echo(f"Serving on {describe_stack(settings, uvicorn.__version__)}")
     for line in exposure_warnings(
         host, admin=not no_admin, admin_token=admin_token is not None, redact=redact_journal
     ):
         click.echo(line, err=True)
-    settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
     # uvicorn sets its logging up in Config(); the filter goes on after that.
     logging.getLogger("uvicorn.error").addFilter(quiet_injected_faults)
     # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller.

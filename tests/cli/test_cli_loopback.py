@@ -4,6 +4,7 @@ another, over loopback with scaled time (``--time-scale 1000`` on both sides).""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pathlib
 import signal
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from _cli_helpers import SECRETS
 
 from mockserver._media import tiny_mp4
@@ -96,8 +98,13 @@ def test_from_mock_to_a_finished_export_over_loopback(tmp_path: pathlib.Path) ->
             assert all(secret not in output for output in outputs)
         proc.send_signal(signal.SIGINT)  # Ctrl-C stops the mock cleanly
         assert proc.wait(10) == 0
-    assert "Mock stopped." in (tmp_path / "mock.log").read_text()
-    assert "Traceback" not in (tmp_path / "mock.log").read_text()
+    log = (tmp_path / "mock.log").read_text()
+    assert "Mock stopped." in log
+    assert "Traceback" not in log
+    # uvicorn's "auto" picks uvloop and httptools when they are installed: the banner says so.
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    assert f"Serving on uvicorn {uvicorn.__version__}, {loop}, {parser}" in log
 
 
 def test_a_connection_dropped_by_a_fault_is_not_logged_as_a_crash(tmp_path: pathlib.Path) -> None:

@@ -1,4 +1,9 @@
-"""/run_sse over a real socket (uvicorn on 127.0.0.1): streaming, cuts, drops, disconnects."""
+"""/run_sse over a real socket (uvicorn on 127.0.0.1): streaming, cuts, drops, disconnects.
+
+Each test runs on both server stacks the mock may get: pure Python (asyncio, h11) and the fast one
+the mock extra installs where it builds (uvloop, httptools). They parse, flush and notice a
+client's disconnect in different code, so each is asked.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +27,15 @@ pytestmark = pytest.mark.socket
 class Running:
     """A MockServer served by uvicorn in a thread, on a port the OS chose."""
 
-    def __init__(self, server: MockServer) -> None:
+    def __init__(self, server: MockServer, loop: str = "auto", http: str = "auto") -> None:
         self.mock = server
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(server.app, log_level="critical", lifespan="off")
+        config = uvicorn.Config(
+            server.app, log_level="critical", lifespan="off", loop=loop, http=http
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
 
@@ -47,11 +54,20 @@ class Running:
         self.sock.close()
 
 
-@pytest.fixture
-def running() -> Iterator[Running]:
+STACKS = [
+    pytest.param(("asyncio", "h11"), id="asyncio-h11"),
+    pytest.param(("uvloop", "httptools"), id="uvloop-httptools"),
+]
+
+
+@pytest.fixture(params=STACKS)
+def running(request: pytest.FixtureRequest) -> Iterator[Running]:
+    loop, http = request.param
+    for module in {loop, http} - {"asyncio", "h11"}:
+        pytest.importorskip(module, reason=f"{module} is not installed on this platform")
     clock = ScaledClock(scale=1000)
     config = MockConfig(silent_rate=0.0, noise_rate=0.0, heartbeat_interval=20.0)
-    with Running(MockServer(config, clock)) as server:
+    with Running(MockServer(config, clock), loop, http) as server:
         yield server
 
 

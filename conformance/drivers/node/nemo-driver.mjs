@@ -11,11 +11,17 @@ import readline from "node:readline";
 
 const VERSION = "1.0.0";
 const SKILL = "ai-video-editor-link";
-const API = (process.env.NEMO_API_URL || "https://mega-api-prod.nemovideo.ai").replace(/\/+$/, "");
-const WEB = (process.env.NEMO_WEB_URL || "https://nemovideo.com").replace(/\/+$/, "");
-const SCALE = Number(process.env.NEMO_TIME_SCALE) > 0 ? Number(process.env.NEMO_TIME_SCALE) : 1;
-const CONFIG_DIR =
-  process.env.NEMO_CONFIG_DIR || path.join(process.env.HOME || ".", ".config", "nemovideo");
+// Read from the environment at start, and again on a `reset` step (the suite reuses one
+// process for many runs; see docs/driver-protocol.md).
+let API, WEB, SCALE, CONFIG_DIR;
+function configure() {
+  API = (process.env.NEMO_API_URL || "https://mega-api-prod.nemovideo.ai").replace(/\/+$/, "");
+  WEB = (process.env.NEMO_WEB_URL || "https://nemovideo.com").replace(/\/+$/, "");
+  SCALE = Number(process.env.NEMO_TIME_SCALE) > 0 ? Number(process.env.NEMO_TIME_SCALE) : 1;
+  CONFIG_DIR =
+    process.env.NEMO_CONFIG_DIR || path.join(process.env.HOME || ".", ".config", "nemovideo");
+}
+configure();
 
 // The contract's waits, in contract (virtual) seconds.
 const RATE_LIMIT_WAIT = 30, POLL_EVERY = 30, MAX_POLLS = 10, STILL_WORKING_EVERY = 120;
@@ -42,14 +48,23 @@ class ApiError extends Error {
 
 // --- identity: token, client id, session ---------------------------------------------------
 
-const state = {
+const freshState = () => ({
   token: process.env.NEMO_TOKEN || null,
   tokenSource: process.env.NEMO_TOKEN ? "env" : null,
   userId: null,
   sessionId: null,
   taskId: null,
   clientId: null,
-};
+});
+const state = freshState();
+
+// A `reset` step: forget everything as if this were a new process started with `env`.
+function reset(env) {
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  Object.assign(process.env, env);
+  configure();
+  Object.assign(state, freshState());
+}
 
 function clientIdFile() {
   return path.join(CONFIG_DIR, "client_id");
@@ -772,16 +787,21 @@ for await (const line of input) {
   } catch {
     log("not a JSON step:", line.slice(0, 80));
     show("problem", "The driver received a step that is not JSON.");
-    process.stdout.write('{"kind": "done"}\n');
+    process.stdout.write('{"kind": "done", "reset": true}\n');
     continue;
   }
   if (step.op === "quit") break;
-  try {
-    await handle(step);
-  } catch (error) {
-    log("step failed:", error?.message || error);
-    show("problem", problemFor(error));
+  if (step.op === "reset") {
+    reset(step.env || {});
+  } else {
+    try {
+      await handle(step);
+    } catch (error) {
+      log("step failed:", error?.message || error);
+      show("problem", problemFor(error));
+    }
   }
-  process.stdout.write('{"kind": "done"}\n');
+  // "reset": true tells the suite this driver understands the reset step.
+  process.stdout.write('{"kind": "done", "reset": true}\n');
 }
 process.exit(0);
