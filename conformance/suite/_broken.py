@@ -187,19 +187,29 @@ class _ResendOnCut(httpx.SyncByteStream):
             self.first.close()
 
 
-def _resend_after_cut(inner: httpx.BaseTransport, _: Clock) -> httpx.BaseTransport:
-    def back(request: httpx.Request, response: httpx.Response) -> httpx.Response:
-        if request.url.path != contract.PATH_RUN_SSE or response.status_code != 200:
-            return response
-        stream = _ResendOnCut(inner, request, response.stream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            extensions=response.extensions,
-        )
+def _on_turn_streams(
+    make: Callable[[httpx.BaseTransport, httpx.Request, Any], httpx.SyncByteStream],
+) -> Callable[[httpx.BaseTransport, Clock], httpx.BaseTransport]:
+    """A transport wrapper whose successful ``/run_sse`` answers stream through ``make(inner,
+    request, stream)``: where a broken client misbehaves once a turn's stream is open."""
 
-    return _Wrap(inner, back=back)
+    def wrap(inner: httpx.BaseTransport, _: Clock) -> httpx.BaseTransport:
+        def back(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+            if request.url.path != contract.PATH_RUN_SSE or response.status_code != 200:
+                return response
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=make(inner, request, response.stream),
+                extensions=response.extensions,
+            )
+
+        return _Wrap(inner, back=back)
+
+    return wrap
+
+
+_resend_after_cut = _on_turn_streams(_ResendOnCut)
 
 
 def _export_as_message_factory(

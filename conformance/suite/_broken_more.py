@@ -23,7 +23,17 @@ from nemokit._conversation import _TURN_OK, Conversation, _same_text, _Turn
 from nemokit._flow import Flow
 from nemokit._turn import TurnPolicy, run_turn
 
-from ._broken import Factory, _adapter_over, _cls, _data, _Iter, _Tapped, _text_of, _Wrap
+from ._broken import (
+    Factory,
+    _adapter_over,
+    _cls,
+    _data,
+    _Iter,
+    _on_turn_streams,
+    _Tapped,
+    _text_of,
+    _Wrap,
+)
 from ._model import Fault, Scenario, ServerVariant
 
 __all__ = ["MORE_BROKEN_CLIENTS", "MORE_BROKEN_SCENARIOS"]
@@ -90,20 +100,7 @@ def _session_of(body: bytes) -> str | None:
     return str(sid) if sid else None
 
 
-def _fetch_at_once_after_cut(inner: httpx.BaseTransport, _: Clock) -> httpx.BaseTransport:
-    def back(request: httpx.Request, response: httpx.Response) -> httpx.Response:
-        if request.url.path != contract.PATH_RUN_SSE or response.status_code != 200:
-            return response
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        stream = _FetchOnBreak(inner, request, response.stream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            extensions=response.extensions,
-        )
-
-    return _Wrap(inner, back=back)
+_fetch_at_once_after_cut = _on_turn_streams(_FetchOnBreak)
 
 
 def _same_render_id_factory(
