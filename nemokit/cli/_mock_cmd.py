@@ -1,12 +1,12 @@
-"""``nemokit mock``: the mock API under uvicorn on 127.0.0.1, in scaled time.
+"""``nemokit mock``: the mock API on 127.0.0.1 (granian or uvicorn, :mod:`._servers`), in scaled
+time.
 
-``mockserver`` and uvicorn are imported inside the command: the ``nemokit`` package itself never
+``mockserver`` and the servers are imported inside the command: the ``nemokit`` package itself never
 depends on them (they come with the ``mock`` extra).
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import ipaddress
 import logging
@@ -18,7 +18,7 @@ import click
 from nemokit import contract, history
 from nemokit._clock import ScaledClock
 
-from ._stack import describe_stack
+from ._servers import SERVERS, pick_server, raised, run_granian, run_uvicorn, server_line
 
 __all__ = ["mock"]
 
@@ -160,6 +160,17 @@ def mock_config(**flags: Any) -> Any:
     help="Keep tokens out of the request journal (credential headers and nmv_usr_/clm_ "
     "tokens replaced by [redacted]), for a mock others share.",
 )
+@click.option(
+    "--server",
+    "server_choice",
+    type=click.Choice(SERVERS),
+    default="auto",
+    show_default=True,
+    envvar="NEMO_MOCK_SERVER",
+    show_envvar=True,
+    help="The HTTP server: granian (HTTP in Rust, the fastest), uvicorn (uvloop and httptools "
+    "where installed), or auto: granian where installed, else uvicorn. The start-up line names it.",
+)
 def mock(
     host: str,
     port: int,
@@ -180,14 +191,17 @@ def mock(
     admin_token: str | None,
     trust_forwarded: bool,
     redact_journal: bool,
+    server_choice: str,
 ) -> None:
     """Run the mock Nemo API locally (Ctrl-C stops it)."""
     try:
-        import uvicorn
-
         from mockserver import MockServer
     except ImportError as exc:
         raise click.ClickException(_NEEDS_EXTRA.format(error=exc)) from None
+    try:
+        chosen = pick_server(server_choice)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server") from None
     config = mock_config(
         seed=seed,
         dialect=dialect,
@@ -212,33 +226,27 @@ def mock(
         )
     _check_port(host, port)
     server = MockServer(config, ScaledClock(time_scale), admin_token=admin_token)
-    # loop and http "auto": uvloop and httptools where the mock extra installed them.
-    settings = uvicorn.Config(server.app, host=host, port=port, log_level="warning", lifespan="off")
     for line in banner(host, port, time_scale, admin=not no_admin):
         click.echo(line)
-    click.echo(f"Serving on {describe_stack(settings, uvicorn.__version__)}")
+    click.echo(f"Serving on {server_line(chosen, server.app)}")
     for line in exposure_warnings(
         host, admin=not no_admin, admin_token=admin_token is not None, redact=redact_journal
     ):
         click.echo(line, err=True)
-    # uvicorn sets its logging up in Config(); the filter goes on after that.
-    logging.getLogger("uvicorn.error").addFilter(quiet_injected_faults)
-    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(settings).run()
+    run = run_granian if chosen == "granian" else run_uvicorn
+    run(server.app, host, port, quiet=quiet_injected_faults)
     click.echo("Mock stopped.")
 
 
 def quiet_injected_faults(record: logging.LogRecord) -> bool:
-    """Drop uvicorn's traceback for a connection broken on purpose by a fault rule.
+    """Drop the server's traceback for a connection broken on purpose by a fault rule.
 
     A ``drop`` or ``cut_after`` fault breaks the connection by raising inside the app; that is
     the fault doing its job (the journal says so), not an error of the mock.
     """
     from mockserver import DroppedConnection, StreamCut
 
-    error = record.exc_info[1] if record.exc_info else None
-    return not isinstance(error, (DroppedConnection, StreamCut))
+    return raised(record) not in {DroppedConnection.__name__, StreamCut.__name__}
 
 
 def banner(host: str, port: int, time_scale: float, *, admin: bool) -> list[str]:

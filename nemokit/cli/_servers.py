@@ -1,0 +1,200 @@
+"""The HTTP servers an ASGI app of the kit can run on: granian or uvicorn.
+
+granian parses HTTP/1.1 in Rust and hands the ASGI app its requests on a Python event loop;
+uvicorn parses in Python (httptools, a C extension, or h11, pure Python). On one process the
+mock answers about 1.5× more requests per second on granian than on uvicorn with uvloop and
+httptools, and about 3× more than on the pure-Python stack (``python -m bench.mock_throughput``).
+``auto`` takes granian where the ``mock`` extra installed it (CPython on Linux and macOS), and
+uvicorn elsewhere.
+
+granian runs *embedded*: in this process, on this process's event loop, serving the very app
+object the command built (one mock, one state), so nothing about the mock is passed through the
+environment to a worker process. granian's own log calls its embedded server experimental; the
+tests in ``tests/cli/test_cli_servers.py`` hold what the mock needs of it on both servers
+(streaming, a client that leaves, faults that break connections, Ctrl-C with a stream open), and
+``--server uvicorn`` is always there.
+
+The servers are imported inside the functions: ``nemokit`` itself never depends on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, Literal
+
+from ._stack import describe_stack
+
+__all__ = [
+    "SERVERS", "ServerName", "pick_server", "raised", "run_granian", "run_uvicorn", "server_line",
+]  # fmt: skip
+
+ServerName = Literal["granian", "uvicorn"]
+#: What ``--server`` takes.
+SERVERS = ("auto", "granian", "uvicorn")
+#: How long Ctrl-C waits for open responses (a turn's stream may last 15 minutes) before they are
+#: closed: a mock is stopped on purpose, and its clients retry.
+GRACE_SECONDS = 3.0
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def pick_server(choice: str) -> ServerName:
+    """The server ``choice`` (``auto``, ``granian`` or ``uvicorn``) stands for here.
+
+    Raises ``ValueError`` with a sentence when the chosen one is not installed.
+    """
+    if choice == "auto":
+        return "granian" if _installed("granian") and sys.platform != "win32" else "uvicorn"
+    if choice not in ("granian", "uvicorn"):
+        raise ValueError(f"unknown server {choice!r}: choose one of {', '.join(SERVERS)}")
+    if not _installed(choice):
+        raise ValueError(
+            f"{choice} is not installed: pip install {choice}, or choose --server "
+            f"{'uvicorn' if choice == 'granian' else 'granian'}"
+        )
+    return "granian" if choice == "granian" else "uvicorn"
+
+
+def _loop_name() -> str:
+    return "uvloop" if _installed("uvloop") and sys.platform != "win32" else "asyncio"
+
+
+def server_line(name: ServerName, app: Any = None) -> str:
+    """One line for a start-up banner, e.g. ``granian 2.8.9 (Rust HTTP/1.1), uvloop``."""
+    if name == "granian":
+        from importlib.metadata import version
+
+        return f"granian {version('granian')} (HTTP in Rust), {_loop_name()}"
+    import uvicorn
+
+    return describe_stack(uvicorn.Config(app, lifespan="off"), uvicorn.__version__)
+
+
+def run_uvicorn(
+    app: Any, host: str, port: int, *, quiet: Callable[[logging.LogRecord], bool] | None = None,
+    root_path: str | None = None,
+) -> None:  # fmt: skip
+    """Serve ``app`` with uvicorn (its ``auto`` stack) until Ctrl-C or SIGTERM."""
+    import uvicorn
+
+    settings = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off",
+        timeout_graceful_shutdown=int(GRACE_SECONDS), root_path=root_path or "",
+        # The mock decides whether X-Forwarded-For counts (--trust-forwarded), not uvicorn: by
+        # default uvicorn takes it from loopback peers, so a local client could pick its address.
+        proxy_headers=False,
+    )  # fmt: skip
+    # uvicorn sets its logging up in Config(); the filters go on after that.
+    logger = logging.getLogger("uvicorn.error")
+    logger.addFilter(_not_shutdown_noise)
+    if quiet is not None:
+        logger.addFilter(quiet)
+    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(settings).run()
+
+
+def run_granian(
+    app: Any, host: str, port: int, *, quiet: Callable[[logging.LogRecord], bool] | None = None,
+    root_path: str | None = None,
+) -> None:  # fmt: skip
+    """Serve ``app`` with granian, embedded in this process, until Ctrl-C or SIGTERM."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server.embed import Server
+
+    responses = _OpenResponses(app)
+    server = Server(
+        responses, address=host, port=port, interface=Interfaces.ASGINL, websockets=False,
+        log_level=LogLevels.warning, backlog=2048, url_path_prefix=root_path,
+        log_dictconfig={"handlers": _GRANIAN_HANDLERS},
+    )  # fmt: skip
+    # granian configures its logging when the server is built. Its Rust part logs to child
+    # loggers, whose records only the handlers see (a logger's filters apply to its own records).
+    for handler in logging.getLogger("_granian").handlers:
+        handler.addFilter(_not_shutdown_noise)
+        if quiet is not None:
+            handler.addFilter(quiet)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            server.stop()  # type: ignore[no-untyped-call]
+            # granian waits for every open response before it stops, and a turn's stream may
+            # last 15 minutes: past the grace time they are cancelled, as uvicorn's
+            # timeout_graceful_shutdown does.
+            loop.call_later(GRACE_SECONDS, responses.cancel)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        await server.serve()
+
+    if _loop_name() == "uvloop":
+        import uvloop
+
+        uvloop.run(serve())
+    else:
+        asyncio.run(serve())
+
+
+#: granian's own handlers, on standard error like every other log line of the kit (its default
+#: is standard output, where a program reading the banner would find them).
+_GRANIAN_HANDLERS = {
+    "console": {"formatter": "generic", "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr"},
+    "access": {"formatter": "access", "class": "logging.StreamHandler",
+               "stream": "ext://sys.stderr"},
+}  # fmt: skip
+
+
+class _OpenResponses:
+    """The app, keeping the tasks that are answering a request, so that a stop can end them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        task = asyncio.current_task()
+        if task is None:  # not run by a task (granian's own task implementation): not tracked
+            await self.app(scope, receive, send)
+            return
+        self.tasks.add(task)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.tasks.discard(task)
+
+    def cancel(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+
+
+def raised(record: logging.LogRecord) -> str | None:
+    """The name of the exception a log record reports, if any: from its ``exc_info`` (uvicorn)
+    or from the last line of the traceback in its text (granian's Rust part formats it there)."""
+    if record.exc_info and record.exc_info[1] is not None:
+        return type(record.exc_info[1]).__name__
+    message = record.getMessage()
+    if "Traceback (most recent call last)" not in message:
+        return None
+    last = message.rstrip().rpartition("\n")[2]
+    name = last.partition(":")[0].strip().rpartition(".")[2]
+    return name if name.isidentifier() else None
+
+
+def _not_shutdown_noise(record: logging.LogRecord) -> bool:
+    """Drop what a server logs as it stops on purpose: the responses it cancels (a stream still
+    open at Ctrl-C) and granian's note on its embedded mode (the module's docstring says it)."""
+    if raised(record) == "CancelledError":
+        return False
+    return "Embedded server is experimental" not in record.getMessage()
