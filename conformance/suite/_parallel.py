@@ -201,6 +201,9 @@ class _Crew:
         except (EOFError, OSError):
             self._lost(worker, "exited")
             return
+        except Exception as exc:  # a message cut short or that does not unpickle
+            self._lost(worker, f"sent what could not be read ({type(exc).__name__}: {exc})")
+            return
         if worker in self._busy and not worker.proc.is_alive() and not worker.conn.poll():
             self._lost(worker, "exited")
 

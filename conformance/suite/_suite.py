@@ -239,6 +239,7 @@ def run_suite(
     ``client`` is the ``module:factory`` text, used in replay recipes. ``workers`` > 1 checks
     that many rules at a time, each in a worker process with its own client and mock
     (:mod:`._parallel`; ``factory`` must pickle); the results are the same, in the same order.
+    Workers are spawned, so a script that calls this needs ``if __name__ == "__main__":``.
     """
     _profile(profile)
     if workers < 1:

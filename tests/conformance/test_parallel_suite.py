@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import pathlib
 import pickle
+import sys
+import textwrap
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -62,6 +64,30 @@ def test_parallel_results_and_reports_equal_the_serial_ones(tmp_path: pathlib.Pa
         for n, suite in (("serial", serial), ("parallel", parallel))
     ]  # fmt: skip
     assert names[0] == names[1]
+
+
+LAZY = textwrap.dedent(
+    """
+    import json, sys
+    for line in sys.stdin:
+        if json.loads(line)["op"] == "quit":
+            break
+        print(json.dumps({"kind": "reply", "text": "ok"}))
+        print(json.dumps({"kind": "done"}), flush=True)
+    """
+)
+
+
+def test_a_program_on_the_live_backend_gets_the_serial_results(tmp_path: pathlib.Path) -> None:
+    # Each worker runs its own copy of the program against its own loopback mock. The program
+    # answers "ok" to everything: T3 fails (it never asks for the credits), H1 sees no request.
+    program = tmp_path / "lazy.py"
+    program.write_text(LAZY)
+    factory = driver_factory([sys.executable, str(program)])
+    serial = run_suite(factory, rules=["T3", "H1"], backend="live")
+    parallel = run_suite(factory, rules=["T3", "H1"], backend="live", workers=2)
+    assert [_same(r) for r in parallel.results] == [_same(r) for r in serial.results]
+    assert parallel.result("T3", "live").status == "failed"
 
 
 def test_a_rule_given_twice_is_checked_twice_in_place() -> None:
