@@ -190,20 +190,23 @@ class _Crew:
 
     def _read(self, worker: _Worker) -> None:
         """Every message the worker has sent; a worker whose pipe ended is lost."""
-        try:
-            while worker in self._busy and worker.conn.poll():
+        while worker in self._busy:
+            try:
+                if not worker.conn.poll():
+                    break
                 message = worker.conn.recv()
-                worker.heard = time.monotonic()
-                if message[0] == "result" and worker.job is not None:
-                    index, rule = worker.job
-                    self._results[index] = RuleResult(rule, **message[1])
-                    self._hand_next(worker)
-        except (EOFError, OSError):
-            self._lost(worker, "exited")
-            return
-        except Exception as exc:  # a message cut short or that does not unpickle
-            self._lost(worker, f"sent what could not be read ({type(exc).__name__}: {exc})")
-            return
+            except (EOFError, OSError):
+                self._lost(worker, "exited")
+                return
+            except Exception as exc:  # a message cut short or that does not unpickle
+                self._lost(worker, f"sent what could not be read ({type(exc).__name__}: {exc})")
+                return
+            worker.heard = time.monotonic()
+            if message[0] == "result" and worker.job is not None:
+                index, rule = worker.job
+                self._results[index] = RuleResult(rule, **message[1])
+                self._hand_next(worker)
+        # Dead with nothing left to read (what it sent before it died is read above first).
         if worker in self._busy and not worker.proc.is_alive() and not worker.conn.poll():
             self._lost(worker, "exited")
 
