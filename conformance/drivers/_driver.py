@@ -47,6 +47,7 @@ __all__ = [
     "SHOWN_KINDS",
     "DriverAdapter",
     "DriverError",
+    "DriverFactory",
     "DriverPool",
     "driver_env",
     "driver_factory",
@@ -402,7 +403,7 @@ def driver_factory(
     time_scale: float | None = None,
     step_timeout: float = DEFAULT_STEP_TIMEOUT,
     reuse: bool = True,
-) -> Callable[[httpx.BaseTransport | None, Clock, Mapping[str, str], Path], DriverAdapter]:
+) -> DriverFactory:
     """The adapter factory for a program: ``factory(transport, clock, env, config_dir)``.
 
     ``reuse``: a program that says it understands ``reset`` (docs/driver-protocol.md) is kept
@@ -416,9 +417,43 @@ def driver_factory(
     argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
     if not argv:
         raise DriverError("the driver command is empty")
-    pool = DriverPool()
+    return DriverFactory(
+        tuple(argv),
+        api_url=api_url,
+        web_url=web_url,
+        time_scale=time_scale,
+        step_timeout=step_timeout,
+        reuse=reuse,
+    )
 
-    def factory(
+
+class DriverFactory:
+    """What :func:`driver_factory` returns: the suite's adapter factory for one command.
+
+    It pickles (its settings, not its kept program), so ``run_suite(..., workers=N)`` can hand it
+    to worker processes: each unpickled copy keeps a program of its own.
+    """
+
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        *,
+        api_url: str | None,
+        web_url: str | None,
+        time_scale: float | None,
+        step_timeout: float,
+        reuse: bool,
+    ) -> None:
+        self.argv = argv
+        self.api_url, self.web_url, self.time_scale = api_url, web_url, time_scale
+        self.step_timeout, self.reuse = step_timeout, reuse
+        self._pool = DriverPool()
+
+    def __repr__(self) -> str:
+        return f"DriverFactory(argv={self.argv!r})"
+
+    def __call__(
+        self,
         transport: httpx.BaseTransport | None,
         clock: Clock,
         env: Mapping[str, str],
@@ -426,14 +461,33 @@ def driver_factory(
     ) -> DriverAdapter:
         del transport  # a program in another process makes its own connections
         full = driver_env(
-            env, config_dir, clock, api_url=api_url, web_url=web_url, scale=time_scale
+            env,
+            config_dir,
+            clock,
+            api_url=self.api_url,
+            web_url=self.web_url,
+            scale=self.time_scale,
         )
         return DriverAdapter(
-            argv, env=full, cwd=config_dir, step_timeout=step_timeout, pool=pool if reuse else None
+            self.argv,
+            env=full,
+            cwd=config_dir,
+            step_timeout=self.step_timeout,
+            pool=self._pool if self.reuse else None,
         )
 
-    factory.close_kept_program = pool.close  # type: ignore[attr-defined]  # run_suite calls it
-    return factory
+    def close_kept_program(self) -> None:
+        """End the program kept between runs, if any (``run_suite`` calls it when done)."""
+        self._pool.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_pool"]  # a running program stays with the process that started it
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._pool = DriverPool()
 
 
 def driver_env(

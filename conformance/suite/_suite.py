@@ -231,13 +231,19 @@ def run_suite(
     profile: str = "ci",
     backend: str = "mock",
     client: str | None = None,
+    workers: int = 1,
 ) -> SuiteResult:
     """Check ``rules`` (all by default) against the client ``factory`` makes.
 
     ``backend`` is ``mock``, ``live``, ``cassettes`` or ``both`` (mock and cassettes);
-    ``client`` is the ``module:factory`` text, used in replay recipes.
+    ``client`` is the ``module:factory`` text, used in replay recipes. ``workers`` > 1 checks
+    that many rules at a time, each in a worker process with its own client and mock
+    (:mod:`._parallel`; ``factory`` must pickle); the results are the same, in the same order.
+    Workers are spawned, so a script that calls this needs ``if __name__ == "__main__":``.
     """
     _profile(profile)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers!r}")
     chosen = _rules(rules)
     backends = {"both": ("mock", "cassettes")}.get(backend, (backend,))
     results: list[RuleResult] = []
@@ -245,6 +251,13 @@ def run_suite(
         for name in backends:
             if name == "cassettes":
                 results += check_cassettes(chosen, factory)
+                continue
+            if workers > 1 and len(chosen) > 1:
+                from ._parallel import check_in_workers  # it imports check_rule from here
+
+                results += check_in_workers(
+                    chosen, factory, workers=workers, profile=profile, backend=name, client=client
+                )
                 continue
             results += [
                 check_rule(r, factory, profile=profile, backend=name, client=client) for r in chosen

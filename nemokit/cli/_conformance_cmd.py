@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import pickle
 import shlex
 import sys
 import xml.etree.ElementTree as ET
@@ -75,6 +76,14 @@ def _factory(client: str | None, client_cmd: str | None) -> AdapterFactory:
     is_flag=True,
     help="Print the results as JSON (status and coverage per rule) instead of the table.",
 )
+@click.option(
+    "--workers",
+    default="auto",
+    show_default=True,
+    metavar="N|auto",
+    help="Check this many rules at a time, each in a worker process with its own client and "
+    "mock (auto: one per core; 1: one rule after another, in this process).",
+)
 @click.option("--replay", "replay_json", metavar="JSON", help="Run one scenario (from a report).")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 def conformance_command(
@@ -85,6 +94,7 @@ def conformance_command(
     rules: tuple[str, ...],
     junit: str | None,
     as_json: bool,
+    workers: str,
     replay_json: str | None,
     list_rules: bool,
 ) -> None:
@@ -99,6 +109,7 @@ def conformance_command(
             rule_by_id(rule_id)
         except KeyError as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="--rule") from None
+    count = _workers(workers)
     factory = _factory(client, client_cmd)
     chosen = _backend(backend, client_cmd)
     if replay_json is not None:
@@ -112,6 +123,7 @@ def conformance_command(
         profile=profile,
         backend=chosen,
         client=client,
+        workers=_usable_workers(count, workers, factory),
     )
     if client_cmd:
         suite = _with_cmd_recipes(suite, client_cmd)
@@ -128,6 +140,32 @@ def conformance_command(
             console.print(f"JUnit XML written to {path}")
     if not suite.ok:
         sys.exit(1)
+
+
+def _workers(text: str) -> int:
+    from conformance.suite._parallel import worker_count
+
+    try:
+        return worker_count(text.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--workers") from None
+
+
+def _usable_workers(count: int, text: str, factory: AdapterFactory) -> int:
+    """``count``, or 1 for ``auto`` when the factory cannot go to a worker process (a
+    ``--client`` factory that does not pickle); an explicit count then is a usage error."""
+    if count == 1:
+        return 1
+    try:
+        pickle.dumps(factory)
+    except Exception as exc:
+        if text.strip() == "auto":
+            return 1
+        raise click.UsageError(
+            f"--workers {text} sends the client factory to worker processes, and it does not "
+            f"pickle ({type(exc).__name__}): make it a module-level function, or use --workers 1"
+        ) from None
+    return count
 
 
 def _backend(backend: str, client_cmd: str | None) -> str:

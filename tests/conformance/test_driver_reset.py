@@ -70,7 +70,7 @@ def _runs(argv: list[str], tmp_path: Path, count: int) -> list[dict[str, object]
             assert [s.kind for s in shown] == ["notice"]
             seen.append({**json.loads(shown[0].text), "dir": str(config)})
     finally:
-        factory.close_kept_program()  # type: ignore[attr-defined]
+        factory.close_kept_program()
     return seen
 
 
@@ -104,7 +104,7 @@ def test_a_restart_step_still_starts_a_new_process(tmp_path: Path) -> None:
         after = json.loads(adapter.run_step(Step("say", "b"))[0].text)["pid"]
     finally:
         adapter.close()
-        factory.close_kept_program()  # type: ignore[attr-defined]
+        factory.close_kept_program()
     assert before != after
 
 
@@ -121,7 +121,7 @@ def test_a_parked_program_that_died_is_replaced(tmp_path: Path) -> None:
         finally:
             second.close()
     finally:
-        factory.close_kept_program()  # type: ignore[attr-defined]
+        factory.close_kept_program()
     assert shown[0].kind == "notice"
     assert json.loads(shown[0].text)["pid"] != pid
 
@@ -139,5 +139,5 @@ def test_reuse_can_be_turned_off(tmp_path: Path, reuse: bool) -> None:
             adapter.close()
             pids.append(json.loads(shown[0].text)["pid"])
     finally:
-        factory.close_kept_program()  # type: ignore[attr-defined]
+        factory.close_kept_program()
     assert (pids[0] == pids[1]) is reuse

@@ -2,10 +2,11 @@
 itself: ``run_suite(driver_factory(...), backend="live")``, as ``nemokit conformance
 --client-cmd "node conformance/drivers/node/nemo-driver.mjs"`` runs it.
 
-Budget: the ci profile (10 examples per rule) takes about a minute of real time for a program
-in another process (one node process reset between examples; ``python -m bench.conformance``
-times it), so this test uses a ``node-smoke`` profile of 2 derandomized examples per rule over
-every rule the live backend can judge (about 15 s). The full ci run is the command above; the
+Budget: the ci profile (10 examples per rule) takes about 50 s of real time for a program in
+another process one rule at a time (one node process reset between examples), about 30 s on 2
+cores with ``--workers auto`` (``python -m bench.conformance`` times it), so this test uses a
+``node-smoke`` profile of 2 derandomized examples per rule over every rule the live backend can
+judge (about 15 s). The full ci run is the command above; the
 rules a live backend cannot judge are reported as skipped with the reason (``live_skips``), never
 counted as passed.
 """
