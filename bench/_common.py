@@ -163,23 +163,30 @@ def serve(
     *,
     env: dict[str, str] | None = None,
     ready_timeout: float = 20.0,
+    server: str = "uvicorn",
     loop: str = "auto",
     http: str = "auto",
-    extra: Sequence[str] = (),
+    root_path: str | None = None,
 ) -> Iterator[Server]:
-    """Run ``uvicorn --factory MODULE:FUNC`` in its own process on a free loopback port.
+    """Run the app ``factory`` (``MODULE:FUNC``) in its own process on a free loopback port.
 
-    Every server gets the same uvicorn settings (one worker, no access log), so two apps are
-    compared and not two configurations. ``loop`` and ``http`` as uvicorn takes them: ``auto``
-    is uvloop and httptools where installed (see :func:`stack`); ``extra``: more uvicorn options.
-    The process is ended (by its pid) on exit.
+    ``server="uvicorn"``: ``uvicorn --factory``, one worker, no access log, ``loop`` and ``http``
+    as uvicorn takes them (``auto``: uvloop and httptools where installed, see :func:`stack`).
+    ``server="granian"``: granian embedded, as ``nemokit mock`` runs it (:mod:`bench._granian`).
+    Every app on one server gets the same settings, so two apps are compared and not two
+    configurations. The process is ended (by its pid) on exit.
     """
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", "127.0.0.1", "--port", str(port), "--loop", loop, "--http", http,
-        "--no-access-log", "--log-level", "warning", "--backlog", "4096", *extra,
-    ]  # fmt: skip
+    if server == "granian":
+        command = [sys.executable, "-m", "bench._granian", factory, str(port)]
+        command += [root_path] if root_path else []
+    else:
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", factory,
+            "--host", "127.0.0.1", "--port", str(port), "--loop", loop, "--http", http,
+            "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+        ]  # fmt: skip
+        command += ["--root-path", root_path] if root_path else []
     process = subprocess.Popen(command, env={**os.environ, **(env or {})})
     try:
         wait_listening(process, port, ready_timeout)
@@ -188,9 +195,14 @@ def serve(
         stop(process)
 
 
-def stack(loop: str = "auto", http: str = "auto") -> str:
+def stack(loop: str = "auto", http: str = "auto", server: str = "uvicorn") -> str:
     """The server stack :func:`serve` runs on with these settings, e.g. ``uvicorn 0.35.0,
-    uvloop, httptools`` (what ``nemokit mock`` prints at start-up)."""
+    uvloop, httptools`` or ``granian 2.8.9 (HTTP in Rust), uvloop`` (what ``nemokit mock``
+    prints at start-up)."""
+    if server == "granian":
+        from nemokit.cli._servers import server_line
+
+        return server_line("granian")
     import uvicorn
 
     from nemokit.cli._stack import describe_stack

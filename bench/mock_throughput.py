@@ -1,13 +1,15 @@
-"""Mock throughput: credits and state under uvicorn, against bare Starlette, WireMock and Prism.
+"""Mock throughput: credits and state on granian and uvicorn, against bare Starlette, WireMock
+and Prism.
 
 The mock and a bare Starlette app answering the same two paths with the *same bytes* (captured
-from the mock in this run) are each served by ``uvicorn`` on 127.0.0.1 with the same settings
-(one process, no access log, uvicorn's ``auto`` stack: uvloop and httptools where installed).
-The mock also runs on the pure-Python stack (asyncio, h11), and under a root path, where its hot
-path for the two GETs steps aside and Starlette routes them (what the shortcut is worth). A
-separate load process (``wrk`` when installed, else ``python -m bench._load``) keeps many
-keep-alive connections busy for a bounded time. Rounds alternate between the servers and the
-best round of each counts.
+from the mock in this run) are each served on 127.0.0.1 with the same settings (one process, no
+access log): first on the server ``nemokit mock`` runs on by default (granian, embedded as the CLI
+runs it, where the ``mock`` extra installed it), then on uvicorn's ``auto`` stack (uvloop and
+httptools where installed). The mock also runs on the pure-Python stack (asyncio, h11), and under
+a root path, where its hot path for the two GETs steps aside and Starlette routes them (what the
+shortcut is worth). A separate load process (``wrk`` when installed, else ``python -m
+bench._load``) keeps many keep-alive connections busy for a bounded time. Rounds alternate
+between the servers and the best round of each counts.
 
 WireMock 3.13 standalone (``bench._wiremock``: the jar of the npm package ``wiremock``, run by
 ``java``), stubbed with the mock's own bytes, takes its turn in the same rounds; Prism (``npx
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 import httpx
 
 from nemokit import contract
+from nemokit.cli._servers import pick_server
 
 from ._common import (
     Result,
@@ -172,6 +175,8 @@ SERVERS = {
     "mock": "the mock",
     "bare": "bare Starlette",
     "mock-routed": "the mock, no hot path",
+    "mock-uvicorn": "the mock",
+    "bare-uvicorn": "bare Starlette",
     "mock-pure": "the mock",
     "wiremock": "WireMock",
     "prism": "Prism",
@@ -184,26 +189,41 @@ def run(quick: bool = False) -> Result:
     warm_up = 1 if quick else WARM_UP
     paths = {"credits": contract.PATH_CREDITS, "state": contract.PATH_STATE}
     runs: dict[tuple[str, str], list[Load]] = {}
-    fast = stack()
-    stacks = {"mock": fast, "bare": fast, "mock-routed": fast, "mock-pure": stack("asyncio", "h11")}
-    with serve("bench._apps:mock") as mock_server:
+    # The server `nemokit mock` runs on by default (granian where installed), and uvicorn's.
+    default = pick_server("auto")
+    fast = stack(server=default)
+    uvicorn_fast = stack()
+    stacks = {"mock": fast, "bare": fast, "mock-routed": fast, "mock-uvicorn": uvicorn_fast,
+              "bare-uvicorn": uvicorn_fast, "mock-pure": stack("asyncio", "h11")}  # fmt: skip
+    with serve("bench._apps:mock", server=default) as mock_server:
         auth, sid, answers = _account(mock_server.url)
         env = {"BENCH_BARE_ANSWERS": json.dumps(answers)}
         concrete = {t.format(sid=sid): (kind, text) for t, (kind, text) in answers.items()}
-        with (
-            serve("bench._apps:bare", env=env) as bare_server,
-            serve("bench._apps:mock", loop="asyncio", http="h11") as pure_server,
+        with contextlib.ExitStack() as started:
+            bare_server = started.enter_context(serve("bench._apps:bare", env=env, server=default))
             # Under a root path the mock's hot path (mockserver/http/_hot.py) steps aside and
             # Starlette routes credits and state like every other request: the shortcut's worth.
-            serve("bench._apps:mock", extra=["--root-path", ROUTED]) as routed_server,
-            wiremock(concrete, auth, install=not quick) as (wiremock_server, wiremock_info),
-        ):
+            routed_server = started.enter_context(
+                serve("bench._apps:mock", server=default, root_path=ROUTED)
+            )
+            others = {"mock-pure": started.enter_context(
+                serve("bench._apps:mock", loop="asyncio", http="h11"))}  # fmt: skip
+            if default != "uvicorn":
+                others["mock-uvicorn"] = started.enter_context(serve("bench._apps:mock"))
+                bare_uvicorn = started.enter_context(serve("bench._apps:bare", env=env))
+            wiremock_server, wiremock_info = started.enter_context(
+                wiremock(concrete, auth, install=not quick)
+            )
+            servers = {"mock": (mock_server, auth, sid), "bare": (bare_server, auth, sid)}
             # Each other mock has its own state: its own account and session.
-            pure_auth, pure_sid, _ = _account(pure_server.url)
             routed_auth, routed_sid, _ = _account(routed_server.url)
-            servers = {"mock": (mock_server, auth, sid), "bare": (bare_server, auth, sid),
-                       "mock-routed": (routed_server, routed_auth, routed_sid),
-                       "mock-pure": (pure_server, pure_auth, pure_sid)}  # fmt: skip
+            servers["mock-routed"] = (routed_server, routed_auth, routed_sid)
+            for name, other in others.items():
+                other_auth, other_sid, _ = _account(other.url)
+                servers[name] = (other, other_auth, other_sid)
+            if default != "uvicorn":
+                servers["bare-uvicorn"] = (bare_uvicorn, auth, sid)
+            servers = {name: servers[name] for name in SERVERS if name in servers}
             if wiremock_server is None:
                 print(f"WireMock skipped: {wiremock_info}")
                 wiremock_note = f"WireMock skipped: {wiremock_info}"
@@ -294,7 +314,10 @@ def _result(
                          "" if app == "mock" else mock_rate / rate,
                          "" if app == "mock" or not cpu else cpu / mock_cpu])  # fmt: skip
     met = failures == 0 and min(vs_bare) >= VS_BARE
-    headline = f"mock capacity = {min(vs_bare):.2f}× the bare Starlette app's (target ≥ {VS_BARE})"
+    headline = (
+        f"on {stacks['mock'].partition(',')[0]}: mock capacity = {min(vs_bare):.2f}× the bare "
+        f"Starlette app's on the same server (target ≥ {VS_BARE})"
+    )
     if vs_routed:
         headline += f"; the hot path saves {1 - 1 / min(vs_routed):.0%} CPU per request"
     if vs_wiremock:
@@ -314,12 +337,15 @@ def _result(
         met=met,
         notes=(
             f"load: {tool}, {CONNECTIONS} keep-alive connections, {seconds} s per run, {rounds} "
-            "rounds alternating between the servers (best of each), all on 127.0.0.1; uvicorn 1 "
-            f"process, no access log; {failures} failed requests",
+            "rounds alternating between the servers (best of each), all on 127.0.0.1; each server "
+            f"1 process, no access log; {failures} failed requests",
+            "the mock and bare Starlette run first on the server `nemokit mock` picks by default "
+            "(granian where the mock extra installed it), then on uvicorn",
             "capacity = the server's CPU per request ÷ the mock's: what req/s would be if each "
             "server had the cores to itself (req/s on a shared 2-core machine also counts the "
             "time the load generator and other processes held the cores); WireMock is "
-            "multi-threaded and may use both cores, the uvicorn servers one",
+            "multi-threaded and may use both cores, the Python servers about one (granian parses "
+            "HTTP on a Rust thread of its own, beside the Python one)",
             *baseline_notes,
         ),
     )

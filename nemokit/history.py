@@ -205,12 +205,13 @@ def deprecated_forms_of(
     """
     found: list[DeprecatedForm] = []
     method = method.upper()
-    lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    upload = UPLOAD_BY_USER.fullmatch(path)
-    state = STATE_BY_USER.fullmatch(path)
-    if method == "POST" and upload and upload["user"] != "me":
+    lowered = {k.lower(): v for k, v in headers.items()} if headers else {}
+    # The mock asks this of every request it serves: each pattern runs only for its method.
+    upload = UPLOAD_BY_USER.fullmatch(path) if method == "POST" else None
+    state = STATE_BY_USER.fullmatch(path) if method == "GET" else None
+    if upload and upload["user"] != "me":
         found.append(USER_ID_UPLOAD)
-    elif method == "GET" and state and state["user"] != "me":
+    elif state and state["user"] != "me":
         found.append(USER_ID_STATE)
     elif method == "POST" and path == RENDER_DRAFT_PATH:
         found.append(RENDER_DRAFT)
