@@ -36,7 +36,7 @@ from ._hot import hot_body, hot_target, send_hot
 from ._legacy import adapt, flag
 from ._served import Served
 from ._stream_log import StreamLog
-from ._watch import drain_small_body, finish_body, watch
+from ._watch import declares_small_body, drain_small_body, finish_body, watch
 
 __all__ = ["Instrument", "not_found"]
 
@@ -103,7 +103,7 @@ class Instrument:
                 await legacy_response(scope, tee, watch(send, entry))
             else:
                 await self._safely(scope, tee, send, entry)
-            if entry.body_kind == "none" and not captured:
+            if entry.body_kind == "none" and not captured and declares_small_body(scope):
                 await drain_small_body(scope, tee)
         finally:
             stream.broke()
@@ -164,20 +164,23 @@ class Instrument:
 
             watched = admin_send
 
-        else:
-            # The response has started once the watcher (or a dropping fault) noted a status.
+        # The hot path notes its own status; every other answer goes through the watcher. The
+        # response has started once either (or a dropping fault) noted a status. While faults
+        # are installed every request takes the routed path, where they apply.
+        hot = None if entry is None or self.server.faults.active else hot_target(scope)
+        if hot is not None:
+            watched = send
+        elif entry is not None:
             watched = watch(send, entry, scope.get("mock.stream"))
         try:
             if entry is None:
                 await self.app(scope, receive, watched)
+            elif hot is not None:
+                await self._hot(hot, scope, receive, send, entry)
             elif not (
                 self.server.faults.active and await self._fault(scope, receive, watched, entry)
             ):
-                target = hot_target(scope)
-                if target is None:
-                    await self.app(scope, receive, watched)
-                else:
-                    await self._hot(target, scope, receive, send, entry)
+                await self.app(scope, receive, watched)
         except ClientDisconnect:
             if entry is not None:
                 entry.error = "the client disconnected"
@@ -192,6 +195,8 @@ class Instrument:
                 f"the mock failed on {scope['method']} {scope['path']}: {type(exc).__name__}: {exc}"
             )
             body = {"code": 500, "message": message, "data": None}
+            if hot is not None and entry is not None:  # noted by the watcher, as any answer
+                watched = watch(send, entry, scope.get("mock.stream"))
             await JSONResponse(body, status_code=500)(scope, receive, watched)
 
     async def _hot(

@@ -16,7 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ..state import BODY_TEXT_CAP, JournalEntry
 from ._stream_log import StreamLog
 
-__all__ = ["code_of", "drain_small_body", "finish_body", "watch"]
+__all__ = ["code_of", "declares_small_body", "drain_small_body", "finish_body", "watch"]
 
 
 def watch(send: Send, entry: JournalEntry | None, stream: StreamLog | None = None) -> Send:
@@ -74,16 +74,21 @@ def code_of(body: bytes) -> int | None:
     return 0 if data.get("success") is True else None
 
 
+def declares_small_body(scope: Scope) -> bool:
+    """Whether the request declares a ``Content-Length`` from 1 to the journal's cap."""
+    length = b""
+    for name, value in scope["headers"]:  # the last one wins, as in a dict of the headers
+        if name == b"content-length":
+            length = value
+    return length.isdigit() and 0 < int(length) <= BODY_TEXT_CAP
+
+
 async def drain_small_body(scope: Scope, receive: Receive) -> None:
     """Read a small body that the endpoint ignored, so that the journal shows it.
 
     Only a declared ``Content-Length`` up to the journal's cap is read: never an open-ended body.
     """
-    length = b""
-    for name, value in scope["headers"]:  # the last one wins, as in a dict of the headers
-        if name == b"content-length":
-            length = value
-    if not length.isdigit() or not 0 < int(length) <= BODY_TEXT_CAP:
+    if not declares_small_body(scope):
         return
     while True:
         message = await receive()
