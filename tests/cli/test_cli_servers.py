@@ -197,3 +197,39 @@ def test_ctrl_c_with_a_turn_streaming_stops_the_mock(server: str) -> None:
         out, errors = mock.stdout(), mock.stderr()
     assert out.rstrip().endswith("Mock stopped.")
     assert "Traceback" not in out + errors, (out + errors)[-2000:]
+
+
+# --- choosing the server and reading its log lines (no server started) --------------------------
+
+
+def test_auto_takes_granian_where_installed_and_uvicorn_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nemokit.cli import _servers
+
+    monkeypatch.setattr(_servers, "_installed", lambda module: True)
+    assert _servers.pick_server("auto") == "granian"
+    monkeypatch.setattr(_servers, "_installed", lambda module: module != "granian")
+    assert _servers.pick_server("auto") == "uvicorn"
+    with pytest.raises(ValueError, match=r"granian is not installed: pip install granian"):
+        _servers.pick_server("granian")
+    assert _servers.pick_server("uvicorn") == "uvicorn"
+
+
+def test_a_logged_traceback_is_known_by_its_exception_name() -> None:
+    import logging
+
+    from nemokit.cli._servers import raised
+
+    def record(message: str, exc: BaseException | None = None) -> logging.LogRecord:
+        info = (type(exc), exc, None) if exc is not None else None
+        return logging.LogRecord("x", logging.ERROR, __file__, 1, message, None, info)
+
+    granian = (
+        "Application callable raised an exception\nTraceback (most recent call last):\n"
+        '  File "x.py", line 1, in f\nmockserver.state._faults.DroppedConnection: on purpose'
+    )
+    assert raised(record(granian)) == "DroppedConnection"
+    assert raised(record("Exception in ASGI application", KeyError("k"))) == "KeyError"
+    assert raised(record("a line that names no exception")) is None
+    assert raised(record("Traceback (most recent call last):\n  ... 3 frames hidden ...")) is None
