@@ -1,6 +1,7 @@
 """SSE under load: many ``/run_sse`` streams held open at once, heartbeats on time.
 
-The mock runs under ``uvicorn`` on 127.0.0.1 in its own process, at time scale 1 (a
+The mock runs on 127.0.0.1 in its own process, on the server ``nemokit mock`` runs on by
+default (granian where installed, else uvicorn), at time scale 1 (a
 ``SystemClock``) with a heartbeat every second and turns that last longer than the hold. This
 process opens N streams (one account and session each, so no account's limits interfere),
 holds them all open, and for every heartbeat frame notes how late it arrived against its
@@ -28,12 +29,15 @@ from typing import cast
 import httpx
 
 from nemokit import contract
+from nemokit.cli._servers import pick_server
 
 from ._common import Result, percentile, rss_bytes, serve, stack, table
 
 __all__ = ["main", "run"]
 
 COMMAND = "python -m bench.sse_load"
+#: The server the streams are measured on: the one ``nemokit mock`` runs on by default.
+SERVER = pick_server("auto")
 INTERVAL = 1.0
 P99_MS, RSS_MB, RSS_MB_10K = 100.0, 300.0, 500.0
 #: Streams being opened at once: the server answers each with a planned turn first.
@@ -266,12 +270,13 @@ class Measured:
 
 
 def measure(count: int, hold: float) -> Measured:
-    """``count`` streams against the mock under uvicorn in its own process."""
+    """``count`` streams against the mock in its own process, on the server ``nemokit mock``
+    runs on by default (granian where installed, else uvicorn)."""
     _raise_file_limit(count)
     env = {"BENCH_MOCK_CLOCK": "system", "BENCH_MOCK_CONFIG": json.dumps(SETTINGS)}
     loop = _event_loop()()
     try:
-        with serve("bench._apps:mock", env=env, ready_timeout=60) as server:
+        with serve("bench._apps:mock", env=env, ready_timeout=60, server=SERVER) as server:
             accounts = loop.run_until_complete(_accounts(server.url, count))
             idle = rss_bytes(server.pid)
             held = _hold(server.port, server.pid, accounts, hold)
@@ -282,7 +287,7 @@ def measure(count: int, hold: float) -> Measured:
 
 
 def run(quick: bool = False, streams: int | None = None, hold: float | None = None) -> Result:
-    """N streams against a real uvicorn (1,000 and 10,000 by default); lateness, errors, memory."""
+    """N streams against a real server (1,000 and 10,000 by default); lateness, errors, memory."""
     counts = [streams] if streams is not None else ([50] if quick else [1000, 10_000])
     seconds = hold if hold is not None else (3.0 if quick else 12.0)
     runs = [measure(count, seconds) for count in counts]
@@ -316,8 +321,8 @@ def run(quick: bool = False, streams: int | None = None, hold: float | None = No
     rss_target = RSS_MB if biggest.count <= 1000 else RSS_MB_10K
     notes = [
         f"hold {seconds:g} s once every stream is open (opened {RAMP} at a time); heartbeat "
-        f"every {INTERVAL:g} s; the mock on {stack()}, 1 process; load generator: this "
-        "process, one asyncio protocol per stream",
+        f"every {INTERVAL:g} s; the mock on {stack(server=SERVER)}, 1 process; load "
+        "generator: this process, one asyncio protocol per stream",
         "lateness counts the heartbeats that arrived while every stream was open; while they "
         "were still opening, the server also parses and plans thousands of turns (the ramp "
         "column)",

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from _relkit import ATTRIBUTION, BASE, secrets_in, sse_body
 from click.testing import CliRunner
 
@@ -279,13 +278,14 @@ def test_without_redaction_the_journal_keeps_what_was_sent() -> None:
 
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """``nemokit mock`` up to the point where uvicorn would serve (no socket is opened)."""
+    """``nemokit mock`` up to the point where its server would serve (no socket is opened)."""
     seen: dict[str, Any] = {}
 
-    def run(self: uvicorn.Server, *args: Any, **kwargs: Any) -> None:
-        seen["server"] = self.config.app.state.mock
+    def run(app: Any, *args: Any, **kwargs: Any) -> None:
+        seen["server"] = app.state.mock
 
-    monkeypatch.setattr(uvicorn.Server, "run", run)
+    monkeypatch.setattr(mock_cmd, "run_uvicorn", run)
+    monkeypatch.setattr(mock_cmd, "run_granian", run)
     monkeypatch.setattr(mock_cmd, "_check_port", lambda host, port: None)
     monkeypatch.delenv(mock_cmd.ADMIN_TOKEN_ENV, raising=False)
     return seen
