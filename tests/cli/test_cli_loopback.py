@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from importlib.metadata import version
 
 import pytest
 import uvicorn
@@ -101,10 +102,14 @@ def test_from_mock_to_a_finished_export_over_loopback(tmp_path: pathlib.Path) ->
     log = (tmp_path / "mock.log").read_text()
     assert "Mock stopped." in log
     assert "Traceback" not in log
-    # uvicorn's "auto" picks uvloop and httptools when they are installed: the banner says so.
+    # --server auto takes granian where installed, else uvicorn, whose "auto" picks uvloop and
+    # httptools when they are installed: the banner says which.
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    assert f"Serving on uvicorn {uvicorn.__version__}, {loop}, {parser}" in log
+    if importlib.util.find_spec("granian"):
+        assert f"Serving on granian {version('granian')} (HTTP in Rust), {loop}" in log
+    else:
+        parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+        assert f"Serving on uvicorn {uvicorn.__version__}, {loop}, {parser}" in log
 
 
 def test_a_connection_dropped_by_a_fault_is_not_logged_as_a_crash(tmp_path: pathlib.Path) -> None:
