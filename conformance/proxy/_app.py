@@ -1,12 +1,14 @@
 """The recording reverse proxy: an ASGI app that forwards to a target and keeps a cassette.
 
-Every request is forwarded over one pooled :class:`httpx.AsyncClient`. With a cassette, that
-client's transport is the replay router of :func:`conformance.cassettes.build_router` (the
-same record modes, matching, redaction and playback as the pytest plugin): ``none`` answers from the
-cassette alone, ``once``/``new_episodes``/``all`` send to the target what they must and record it
-through the existing recording transport, SSE blocks with their times included. Responses go
-back chunk by chunk as they arrive (``aiter_raw``: nothing is buffered, so heartbeats keep
-flowing), with only end-to-end headers (:mod:`._hop`).
+Every request is forwarded over one pooled httpx transport (:class:`httpx.AsyncHTTPTransport`,
+httpcore's connection pool), called directly: an ``httpx.AsyncClient`` on top would only add
+layers the proxy never uses (auth, cookies, redirects, hooks) at a cost on every request. With a
+cassette, the requests go through the replay router of :func:`conformance.cassettes.build_router`
+(the same record modes, matching, redaction and playback as the pytest plugin): ``none`` answers
+from the cassette alone, ``once``/``new_episodes``/``all`` send to the target what they must and
+record it through the existing recording transport, SSE blocks with their times included.
+Responses go back chunk by chunk as they arrive (``aiter_raw``: nothing is buffered, so
+heartbeats keep flowing), with only end-to-end headers (:mod:`._hop`).
 
 Faults never take the proxy down and never reach the cassette as a made-up answer:
 
@@ -23,7 +25,6 @@ Faults never take the proxy down and never reach the cassette as a made-up answe
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import logging
 import os
@@ -158,10 +159,10 @@ class ProxyApp:
         else:
             raise CassetteError("give a target to forward to, or a cassette to replay", file="-")
         self._base = self.target or "http://cassette.invalid"
-        self._client = httpx.AsyncClient(transport=transport, timeout=proxy_timeout())
-        # One client serves every user of the proxy: it must never keep one's cookies. Requests
-        # are sent as built (the jar is never applied to them); this keeps the jar empty too.
-        self._client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        # The transport is called as is: no client, so no cookie jar that could keep one user's
+        # cookies for the next (requests and answers pass through untouched).
+        self._transport = transport
+        self._timeout = proxy_timeout().as_dict()
         _hide_secrets_in_httpx_logs()
 
     def __repr__(self) -> str:
@@ -201,8 +202,8 @@ class ProxyApp:
 
     async def aclose(self) -> None:
         """Close the pool (the target's connections too, which a replay router holds)."""
-        await self._client.aclose()
-        if self._real is not None:
+        await self._transport.aclose()
+        if self._real is not None and self._real is not self._transport:
             await self._real.aclose()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -219,8 +220,8 @@ class ProxyApp:
         url = self._base + scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
         headers = [*end_to_end(scope["headers"], drop=self._drop), _VIA]
         try:
-            request = httpx.Request(method, url + ("?" + query if query else ""),
-                                    headers=headers, content=body)  # fmt: skip
+            request = httpx.Request(method, url + ("?" + query if query else ""), headers=headers,
+                                    content=body, extensions={"timeout": self._timeout})  # fmt: skip
         except (httpx.InvalidURL, UnicodeError, ValueError) as error:
             await _envelope(send, path, 400, f"the proxy cannot forward this request ({error})")
             return
@@ -259,7 +260,7 @@ class ProxyApp:
         POST: a turn that reached the target must not be started twice."""
         for attempt in (1, 2):
             try:
-                return await self._client.send(request, stream=True)
+                return await self._transport.handle_async_request(request)
             except httpx.TransportError as error:
                 self._unanswered += self.router is not None
                 broken = isinstance(error, (httpx.ReadError, httpx.WriteError,
