@@ -60,6 +60,8 @@ DEFAULT_MAX_BODY = 2 * 1024 * 1024 * 1024
 #: Requests bodies are read whole (the replay key needs them): an upload's limit, plus room.
 MAX_REQUEST_BODY = contract.MAX_UPLOAD_BYTES + 1024 * 1024
 _VIA = (b"via", b"1.1 nemokit-proxy")
+#: Plain answers up to this size are read whole without watching for the client to leave.
+SMALL_ANSWER = 64 * 1024
 #: Methods RFC 9110 calls idempotent: safe to send again when no answer came back.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -158,6 +160,9 @@ class ProxyApp:
             transport = real
         else:
             raise CassetteError("give a target to forward to, or a cassette to replay", file="-")
+        self._recorder = self.router._recorder if self.router is not None else None
+        if self._recorder is not None:
+            self._recorder.deferred = True  # plain exchanges are worked out after the answer
         self._base = self.target or "http://cassette.invalid"
         # The transport is called as is: no client, so no cookie jar that could keep one user's
         # cookies for the next (requests and answers pass through untouched).
@@ -220,8 +225,10 @@ class ProxyApp:
         url = self._base + scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
         headers = [*end_to_end(scope["headers"], drop=self._drop), _VIA]
         try:
-            request = httpx.Request(method, url + ("?" + query if query else ""), headers=headers,
-                                    content=body, extensions={"timeout": self._timeout})  # fmt: skip
+            request = httpx.Request(
+                method, url + ("?" + query if query else ""), headers=headers, content=body,
+                extensions={"timeout": self._timeout},
+            )  # fmt: skip
         except (httpx.InvalidURL, UnicodeError, ValueError) as error:
             await _envelope(send, path, 400, f"the proxy cannot forward this request ({error})")
             return
@@ -272,31 +279,47 @@ class ProxyApp:
     async def _stream(
         self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send
     ) -> None:
-        """Hand the response on chunk by chunk; stop reading the target if the client leaves."""
+        """Hand the response on chunk by chunk; stop reading the target if the client leaves.
+
+        A small plain answer (its length declared, at most :data:`SMALL_ANSWER` bytes, not an
+        event stream) is read to its end without watching for the client: it is all there at
+        once in practice, and a task to watch the client cost more than the rest of the hop.
+        Anything else is read while a task waits for the client's disconnect, which stops it.
+        The recording of a plain exchange is worked out once the client has its answer.
+        """
         headers = [*end_to_end(response.headers.raw), _VIA]
-        await send({"type": "http.response.start", "status": response.status_code,
-                    "headers": headers})  # fmt: skip
         try:
-            async with anyio.create_task_group() as group:
-
-                async def watch() -> None:
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-                    group.cancel_scope.cancel()  # the client left: stop reading the target
-
-                group.start_soon(watch)
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": headers})  # fmt: skip
+            if _small_and_plain(response):
                 await self._pump(request, response, send)
-                group.cancel_scope.cancel()
+            else:
+                await self._pump_watched(request, response, receive, send)
         finally:
             with anyio.CancelScope(shield=True):
                 await response.aclose()
+            if self._recorder is not None:
+                self._recorder.flush()
+
+    async def _pump_watched(
+        self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send
+    ) -> None:
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                group.cancel_scope.cancel()  # the client left: stop reading the target
+
+            group.start_soon(watch)
+            await self._pump(request, response, send)
+            group.cancel_scope.cancel()
 
     async def _pump(self, request: httpx.Request, response: httpx.Response, send: Send) -> None:
         try:
             if response.is_stream_consumed:  # a replayed plain answer: already in memory
-                chunks = [response.content]
-                for chunk in chunks:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": response.content,
+                            "more_body": True})  # fmt: skip
             else:
                 async for chunk in response.aiter_raw():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -342,6 +365,17 @@ class ProxyApp:
                 "a token reached the recording; nothing was written", file=str(self.path)
             )
         return save_cassette(cassette, self.path)
+
+
+def _small_and_plain(response: httpx.Response) -> bool:
+    """An answer already in memory, or one of a declared small length that is not a stream."""
+    if response.is_stream_consumed:
+        return True
+    headers = response.headers
+    length = headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > SMALL_ANSWER:
+        return False
+    return "text/event-stream" not in headers.get("content-type", "")
 
 
 def _as_dict(value: object) -> dict[str, Any]:
