@@ -282,24 +282,39 @@ class ProxyApp:
         """Hand the response on chunk by chunk; stop reading the target if the client leaves.
 
         A small plain answer (its length declared, at most :data:`SMALL_ANSWER` bytes, not an
-        event stream) is read to its end without watching for the client: it is all there at
-        once in practice, and a task to watch the client cost more than the rest of the hop.
-        Anything else is read while a task waits for the client's disconnect, which stops it.
-        The recording of a plain exchange is worked out once the client has its answer.
+        event stream) is read whole first and handed on in one piece, without a task watching
+        for the client: it is all there at once in practice, and the watching task and the
+        extra messages cost more than the rest of the hop. Anything else is handed on as it
+        arrives while a task waits for the client's disconnect, which stops the reading. The
+        recording of a plain exchange is worked out once the client has its answer.
         """
         headers = [*end_to_end(response.headers.raw), _VIA]
+        start = {"type": "http.response.start", "status": response.status_code, "headers": headers}
         try:
-            await send({"type": "http.response.start", "status": response.status_code,
-                        "headers": headers})  # fmt: skip
             if _small_and_plain(response):
-                await self._pump(request, response, send)
+                body = await self._read_small(request, response)
+                await send(start)
+                await self._end(request, send, body)
             else:
+                await send(start)
                 await self._pump_watched(request, response, receive, send)
         finally:
             with anyio.CancelScope(shield=True):
                 await response.aclose()
             if self._recorder is not None:
                 self._recorder.flush()
+
+    async def _read_small(self, request: httpx.Request, response: httpx.Response) -> bytes:
+        """A small answer's body, as far as the target sent it (a cut is noted)."""
+        if response.is_stream_consumed:  # a replayed plain answer: already in memory
+            return response.content
+        chunks: list[bytes] = []
+        try:
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+        except httpx.HTTPError as error:
+            self._cut(request, error)
+        return b"".join(chunks)
 
     async def _pump_watched(
         self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send
@@ -317,18 +332,20 @@ class ProxyApp:
 
     async def _pump(self, request: httpx.Request, response: httpx.Response, send: Send) -> None:
         try:
-            if response.is_stream_consumed:  # a replayed plain answer: already in memory
-                await send({"type": "http.response.body", "body": response.content,
-                            "more_body": True})  # fmt: skip
-            else:
-                async for chunk in response.aiter_raw():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.HTTPError as error:
-            if self.router is None or self.records:  # a replayed cut is the recording's own
-                self._own.failed += 1
-                self._fail(request, "cut", error)
+            self._cut(request, error)
+        await self._end(request, send)
+
+    def _cut(self, request: httpx.Request, error: httpx.HTTPError) -> None:
+        if self.router is None or self.records:  # a replayed cut is the recording's own
+            self._own.failed += 1
+            self._fail(request, "cut", error)
+
+    async def _end(self, request: httpx.Request, send: Send, body: bytes = b"") -> None:
         try:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
         except Exception:
             log.info(
                 "%s %s: the answer ended short of its length", request.method, request.url.path
