@@ -25,6 +25,7 @@ Faults never take the proxy down and never reach the cassette as a made-up answe
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -62,6 +63,8 @@ MAX_REQUEST_BODY = contract.MAX_UPLOAD_BYTES + 1024 * 1024
 _VIA = (b"via", b"1.1 nemokit-proxy")
 #: Plain answers up to this size are read whole without watching for the client to leave.
 SMALL_ANSWER = 64 * 1024
+#: How many distinct URLs the proxy keeps parsed.
+_URLS = 1024
 #: Methods RFC 9110 calls idempotent: safe to send again when no answer came back.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -168,6 +171,9 @@ class ProxyApp:
         # cookies for the next (requests and answers pass through untouched).
         self._transport = transport
         self._timeout = proxy_timeout().as_dict()
+        # Clients ask for the same few URLs again and again (balance, polls): each is parsed
+        # and checked once. An httpx.URL never changes, so one can serve many requests.
+        self._url: Callable[[str], httpx.URL] = functools.lru_cache(maxsize=_URLS)(httpx.URL)
         _hide_secrets_in_httpx_logs()
 
     def __repr__(self) -> str:
@@ -226,8 +232,8 @@ class ProxyApp:
         headers = [*end_to_end(scope["headers"], drop=self._drop), _VIA]
         try:
             request = httpx.Request(
-                method, url + ("?" + query if query else ""), headers=headers, content=body,
-                extensions={"timeout": self._timeout},
+                method, self._url(url + ("?" + query if query else "")), headers=headers,
+                content=body, extensions={"timeout": self._timeout},
             )  # fmt: skip
         except (httpx.InvalidURL, UnicodeError, ValueError) as error:
             await _envelope(send, path, 400, f"the proxy cannot forward this request ({error})")
