@@ -289,10 +289,12 @@ class ProxyApp:
 
         A small plain answer (its length declared, at most :data:`SMALL_ANSWER` bytes, not an
         event stream) is read whole first and handed on in one piece, without a task watching
-        for the client: it is all there at once in practice, and the watching task and the
-        extra messages cost more than the rest of the hop. Anything else is handed on as it
-        arrives while a task waits for the client's disconnect, which stops the reading. The
-        recording of a plain exchange is worked out once the client has its answer.
+        for the client: it arrives at once in practice, and a task per request plus the extra
+        messages were a measurable share of a GET's hop. (A client that leaves while a target
+        stalls inside such a body is noticed when the body ends, at worst at the read timeout.)
+        Anything else is handed on as it arrives while a task waits for the client's disconnect,
+        which stops the reading. A plain exchange's recording is worked out once the client has
+        its answer.
         """
         headers = [*end_to_end(response.headers.raw), _VIA]
         start = {"type": "http.response.start", "status": response.status_code, "headers": headers}
