@@ -4,8 +4,8 @@ makes SSE chunks when 200 streams pass through at once.
 The mock runs under uvicorn in its own process (time scale 1, a heartbeat every second); the
 proxy (``nemokit proxy``'s app, recording everything into a cassette in mode ``all``) in another,
 in front of it, on the same stack (uvicorn with uvloop and httptools where installed). The proxy
-sends through httpx's pooled transport (httpcore, no ``httpx.AsyncClient`` on top) and works out
-each plain exchange's cassette entry after its client has the answer.
+sends through aiohttp's pooled client under an httpx transport (no ``httpx.AsyncClient`` on top)
+and works out each plain exchange's cassette entry after its client has the answer.
 
 - GET ``/api/credits/balance/simple`` with one keep-alive client: direct and through the proxy,
   rounds interleaved, the best round of each (see :mod:`bench._common`). Target: the proxied
@@ -87,7 +87,7 @@ def run(quick: bool = False, streams: int | None = None, hold: float | None = No
            and (quick or count >= 200))  # fmt: skip
     notes = [f"hold {seconds:g} s per phase; heartbeat every second; the mock and the proxy on "
              f"{stack()}, one process each; the proxy records into a cassette (mode all) and "
-             "sends through httpx's pooled transport (httpcore)"]  # fmt: skip
+             "sends through aiohttp's pooled client (under an httpx transport)"]  # fmt: skip
     notes += [f"error: {e}" for e in sorted(set(errors))[:5]]
     return Result(
         name="Recording proxy overhead",
