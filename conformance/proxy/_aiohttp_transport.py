@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -82,7 +81,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers = [(name.decode("latin-1"), value.decode("latin-1"))
                    for name, value in request.headers.raw
                    if name.lower() != b"content-length"]  # fmt: skip
-        with _as_httpx_errors():
+        try:
             answer = await session.request(
                 request.method,
                 _yarl(str(request.url)),
@@ -91,6 +90,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 timeout=_timeout(_key(request.extensions.get("timeout"))),
             )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _translate(error) from error
         return httpx.Response(
             answer.status,
             headers=answer.raw_headers,
@@ -113,11 +114,11 @@ class _Body(httpx.AsyncByteStream):
         self._answer = answer
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors():
+        try:
             async for chunk in self._answer.content.iter_any():
                 yield chunk
-            if not self._answer.content.is_eof():  # pragma: no cover - iter_any ends at EOF
-                raise httpx.RemoteProtocolError("the answer ended early")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _translate(error) from error
 
     async def aclose(self) -> None:
         # A body read to its end leaves the connection in the pool; one left unread closes it.
@@ -145,23 +146,13 @@ def _timeout(key: tuple[float | None, ...]) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=wait, sock_connect=connect, sock_read=read)
 
 
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    """aiohttp's and asyncio's failures as the httpx exceptions they correspond to."""
-    try:
-        yield
-    except aiohttp.ClientError as error:
-        raise _translate(error) from error
-    except asyncio.TimeoutError as error:
-        raise httpx.ReadTimeout("the target did not answer in time") from error
-
-
-def _translate(error: aiohttp.ClientError) -> httpx.TransportError:
+def _translate(error: aiohttp.ClientError | asyncio.TimeoutError) -> httpx.TransportError:
+    """An aiohttp or asyncio failure as the httpx exception it corresponds to."""
     text = _describe(error)
     kind: type[httpx.TransportError]
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         kind = httpx.ConnectTimeout
-    elif isinstance(error, aiohttp.ServerTimeoutError):
+    elif isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         kind = httpx.ReadTimeout
     elif isinstance(error, aiohttp.ClientConnectorError):
         kind = httpx.ConnectError  # nothing was sent: the target is not there

@@ -257,18 +257,16 @@ class ProxyApp:
             detail = self._fail(request, "no answer", error)
             await _envelope(send, path, 502, f"the target gave no usable answer: {detail}")
             return
-        try:
-            declared = int(response.headers.get("content-length", "0") or 0)
-        except ValueError:
-            declared = 0
-        if declared > self.max_body:
+        declared, streamed = _framing(response.headers.raw)
+        if declared is not None and declared > self.max_body:
             self._own.failed += 1
             await response.aclose()
             detail = self._fail(request, "too big", f"{declared} bytes over {self.max_body}")
             await _envelope(send, path, 502, f"the target's answer is too big: {detail}")
             return
         self._own.forwarded += self.router is None
-        await self._stream(request, response, receive, send)
+        small = _small_and_plain(response, (declared, streamed))
+        await self._stream(request, response, receive, send, small=small)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Send once; an idempotent request whose connection broke before any answer is sent
@@ -286,8 +284,9 @@ class ProxyApp:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _stream(
-        self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send
-    ) -> None:
+        self, request: httpx.Request, response: httpx.Response, receive: Receive, send: Send,
+        *, small: bool,
+    ) -> None:  # fmt: skip
         """Hand the response on chunk by chunk; stop reading the target if the client leaves.
 
         A small plain answer (its length declared, at most :data:`SMALL_ANSWER` bytes, not an
@@ -302,7 +301,7 @@ class ProxyApp:
         headers = [*end_to_end(response.headers.raw), _VIA]
         start = {"type": "http.response.start", "status": response.status_code, "headers": headers}
         try:
-            if _small_and_plain(response):
+            if small:
                 body = await self._read_small(request, response)
                 await send(start)
                 await self._end(request, send, body)
@@ -405,15 +404,29 @@ class ProxyApp:
         return save_cassette(cassette, self.path)
 
 
-def _small_and_plain(response: httpx.Response) -> bool:
-    """An answer already in memory, or one of a declared small length that is not a stream."""
+def _small_and_plain(
+    response: httpx.Response, framing: tuple[int | None, bool] | None = None
+) -> bool:
+    """An answer already in memory, or one of a declared small length that is not a stream
+    (``framing``: what :func:`_framing` found in its headers, if known already)."""
     if response.is_stream_consumed:
         return True
-    headers = response.headers
-    length = headers.get("content-length")
-    if length is None or not length.isdigit() or int(length) > SMALL_ANSWER:
-        return False
-    return "text/event-stream" not in headers.get("content-type", "")
+    length, stream = framing if framing is not None else _framing(response.headers.raw)
+    return length is not None and length <= SMALL_ANSWER and not stream
+
+
+def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[int | None, bool]:
+    """An answer's declared length (``None``: none, or not a number) and whether it is an event
+    stream, in one pass over its raw headers (this runs on every request)."""
+    length: int | None = None
+    stream = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif lowered == b"content-type":
+            stream = b"text/event-stream" in value
+    return length, stream
 
 
 def _as_dict(value: object) -> dict[str, Any]:
