@@ -10,7 +10,8 @@ The session is set up to change nothing that passes, as a proxy must:
 
 - no headers of aiohttp's own: no ``User-Agent``, ``Accept``, ``Accept-Encoding`` or
   ``Content-Type`` is added, so the client's (its attribution headers included) reach the
-  target as they came; ``Host`` and ``Content-Length`` are written for the request as forwarded;
+  target as they came; ``Host`` and ``Content-Length`` are written for the request as forwarded
+  (and an ``Expect: 100-continue`` the proxy met already is not passed on);
 - no decompression: a gzip answer is forwarded and recorded as the gzip bytes it was;
 - no cookie jar (:class:`aiohttp.DummyCookieJar`): one user's cookies never go out with another
   user's request; no redirects followed; no proxy from the environment;
@@ -41,6 +42,11 @@ _NOT_ADDED = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 #: Longest status line and header aiohttp accepts (its default, 8 KiB, is below common servers').
 _MAX_FIELD = 64 * 1024
 _URLS = 1024
+#: Not passed on: the length is written for the body as forwarded; and ``Expect: 100-continue``
+#: was met already (the proxy's server said 100 to its client and the proxy holds the whole
+#: body), while aiohttp, seeing it, would hold the body back until the target says 100, and a
+#: target that waits for the body instead would stall the request until the read timeout.
+_WRITTEN_AGAIN = frozenset({b"content-length", b"expect"})
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -80,7 +86,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             content = await request.aread()
         headers = [(name.decode("latin-1"), value.decode("latin-1"))
                    for name, value in request.headers.raw
-                   if name.lower() != b"content-length"]  # fmt: skip
+                   if name.lower() not in _WRITTEN_AGAIN]  # fmt: skip
         try:
             answer = await session.request(
                 request.method,

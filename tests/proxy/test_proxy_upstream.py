@@ -77,6 +77,26 @@ def test_the_clients_headers_reach_the_target_unchanged_and_nothing_is_added(
     assert sorted(bare) == sorted([("host", target_host), ("x-skill-name", "nemo-edit"), via])
 
 
+def test_a_body_announced_with_expect_100_continue_is_forwarded_at_once(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    _, served = _proxy(target.url, tmp_path / "expect.json")
+    body = b'{"task_name": "project"}'
+    host, port = served.url.removeprefix("http://").split(":")
+    head = (f"POST /echo HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+            f"Expect: 100-continue\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+    with served, socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + body)  # the body at once, as a client may (RFC 9110 10.1.1)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    echoed = _header_lines(answer[answer.index(b"POST /echo") :])  # the body: the target's view
+    # The proxy met the expectation (its server answered 100); the target gets the body whole.
+    assert ("content-length", str(len(body))) in echoed
+    assert "expect" not in [name for name, _ in echoed]
+
+
 def test_a_gzip_answer_passes_as_its_gzip_bytes_and_is_recorded_decoded(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
