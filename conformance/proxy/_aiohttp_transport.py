@@ -54,8 +54,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     ``max_connections`` bounds the pool, ``keepalive_expiry`` is how long an idle connection is
     kept. The session is made on the first request, on the event loop that serves it.
-    A request's ``timeout`` extension (httpx's ``connect``/``read``/``write``/``pool``) applies:
-    ``read`` is the longest wait for the next bytes of the answer, as in httpx.
+    A request's ``timeout`` extension (httpx's) applies: ``read`` is the longest wait for the
+    next bytes of the answer, as in httpx; ``connect`` bounds connecting, ``pool`` plus
+    ``connect`` the wait for a connection. (aiohttp has no write timeout: a target that stops
+    reading a request body is caught by the read timeout.)
     """
 
     def __init__(self, *, max_connections: int = 1000, keepalive_expiry: float = 2.0) -> None:
