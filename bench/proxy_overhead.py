@@ -2,7 +2,10 @@
 makes SSE chunks when 200 streams pass through at once.
 
 The mock runs under uvicorn in its own process (time scale 1, a heartbeat every second); the
-proxy (``nemokit proxy``'s app, recording everything into a cassette) in another, in front of it.
+proxy (``nemokit proxy``'s app, recording everything into a cassette in mode ``all``) in another,
+in front of it, on the same stack (uvicorn with uvloop and httptools where installed). The proxy
+sends through aiohttp's pooled client under an httpx transport (no ``httpx.AsyncClient`` on top)
+and works out each plain exchange's cassette entry after its client has the answer.
 
 - GET ``/api/credits/balance/simple`` with one keep-alive client: direct and through the proxy,
   rounds interleaved, the best round of each (see :mod:`bench._common`). Target: the proxied
@@ -26,7 +29,7 @@ import httpx
 
 from nemokit import contract
 
-from ._common import Result, interleaved, parse_args, percentile, serve, table
+from ._common import Result, interleaved, parse_args, percentile, serve, stack, table
 from .sse_load import SETTINGS, _accounts, _hold
 
 __all__ = ["main", "run"]
@@ -82,8 +85,9 @@ def run(quick: bool = False, streams: int | None = None, hold: float | None = No
     ]
     met = (ratio <= RATIO and added < ADDED_MS and not errors and through.open == count
            and (quick or count >= 200))  # fmt: skip
-    notes = [f"hold {seconds:g} s per phase; heartbeat every second; the proxy records into a "
-             "cassette; one uvicorn process each"]  # fmt: skip
+    notes = [f"hold {seconds:g} s per phase; heartbeat every second; the mock and the proxy on "
+             f"{stack()}, one process each; the proxy records into a cassette (mode all) and "
+             "sends through aiohttp's pooled client (under an httpx transport)"]  # fmt: skip
     notes += [f"error: {e}" for e in sorted(set(errors))[:5]]
     return Result(
         name="Recording proxy overhead",

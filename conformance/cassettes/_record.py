@@ -11,8 +11,15 @@ when responses finish out of order.
 - ``text/event-stream`` responses are cut into their raw blocks (split on blank lines, CRLF, CR
   or LF) with each block's time from the response start; a stream that breaks is recorded with
   ``cut: true`` and the error still reaches the client.
-- Secrets go through one :class:`~conformance.cassettes._redact.Redactor` before they are kept anywhere,
-  even in memory: nothing the recorder holds can leak a token.
+- Secrets go through one :class:`~conformance.cassettes._redact.Redactor` before anything is
+  kept: nothing the recorder's entries, reprs or saves hold can leak a token.
+- A recorder with ``deferred = True`` (the proxy's) works out a plain (not event-stream) exchange
+  after its body ended instead of while it passes: the request, the body bytes and the headers
+  wait as they came (never in a repr, never on disk) until :meth:`Recorder.flush`, which the
+  proxy calls once its client has the answer, and which :attr:`Recorder.recorded` (so every
+  save) calls first. The result is the same entry, redacted in the same order (request, then
+  response); only the work moves off the request's path. Event streams are never deferred: their
+  blocks are redacted as they arrive, after the request.
 
 Times come from ``clock`` (a ``VirtualClock`` makes a recording deterministic), else real time.
 
@@ -26,6 +33,7 @@ import json
 import os
 import pathlib
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
@@ -44,7 +52,14 @@ from ._cassette import (
     save_cassette,
 )
 from ._redact import Redactor
-from ._tee import BlockSplitter, _ResponseCapture, _round, _TeeRequestStream, _TeeStream
+from ._tee import (
+    BlockSplitter,
+    _is_event_stream,
+    _ResponseCapture,
+    _round,
+    _TeeRequestStream,
+    _TeeStream,
+)
 
 __all__ = [
     "KEEP_BINARY_BYTES",
@@ -87,6 +102,12 @@ class Recorder:
         self._origin = self.clock.now()
         self._slots: list[Interaction | None] = []
         self._lock = threading.Lock()
+        #: Work plain exchanges out only at :meth:`flush` (see the module's notes).
+        self.deferred = False
+        self._pending: dict[int, Callable[[], None]] = {}
+
+    def __repr__(self) -> str:
+        return f"Recorder({len(self._slots)} exchanges, {len(self._pending)} to finish)"
 
     def now(self) -> float:
         return self.clock.now()
@@ -113,9 +134,24 @@ class Recorder:
         with self._lock:
             self._slots[slot] = None
 
+    def defer(self, slot: int, finish: Callable[[], None]) -> None:
+        """Keep ``finish`` (which fills ``slot``) for :meth:`flush`."""
+        with self._lock:
+            self._pending[slot] = finish
+
+    def flush(self) -> None:
+        """Finish every exchange whose recording waited, in the order their bodies ended."""
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                finish = self._pending.pop(next(iter(self._pending)))
+            finish()
+
     @property
     def recorded(self) -> tuple[Interaction, ...]:
-        """The interactions recorded so far, complete ones only."""
+        """The interactions recorded so far, complete ones only (deferred ones finished first)."""
+        self.flush()
         with self._lock:
             return tuple(i for i in self._slots if i is not None and i.response.status)
 
@@ -148,8 +184,11 @@ class Recorder:
         self, slot: int, request: httpx.Request, sink: BodySink, response: httpx.Response, at: float
     ) -> httpx.Response:
         """Record the request and give back ``response`` with its body watched as it streams."""
-        self.fill_request(slot, capture_request(request, sink, self.redactor), at)
-        capture = _ResponseCapture(self, slot, response)
+        if self.deferred and not _is_event_stream(response):
+            capture = _ResponseCapture(self, slot, response, request=(request, sink, at))
+        else:
+            self.fill_request(slot, capture_request(request, sink, self.redactor), at)
+            capture = _ResponseCapture(self, slot, response)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

@@ -105,10 +105,13 @@ class Redactor:
             self._rebuild_literal()
         if self._literal is not None:
             value = self._literal.sub(lambda m: self._seen[m.group(0)], value)
-        for kind, pattern in _PATTERNS.items():
-            if kind != "USER_ID" or self.redact_user_ids:
-                value = pattern.sub(self._replacer(kind), value)
-        if self._wildcard:
+        # Every pattern starts with a prefix that ``_PREFIXED`` finds: most text (paths, media
+        # types, messages) has none, and one search then replaces three substitutions.
+        if _PREFIXED.search(value) is not None:
+            for kind, pattern in _PATTERNS.items():
+                if kind != "USER_ID" or self.redact_user_ids:
+                    value = pattern.sub(self._replacer(kind), value)
+        if self._wildcard and "<" in value:
             value = PLACEHOLDER_RE.sub(lambda m: f"<{m.group(1)}>", value)
         return value
 

@@ -136,6 +136,9 @@ class CassetteRouter(respx.MockRouter):
         # Each plain (not streamed) recorded response built once, on its first play, and
         # copied for every play after: encoding the body and the headers is not redone.
         self._plain: dict[int, httpx.Response] = {}
+        # Nothing to replay, everything recorded (mode ``all``, or a first recording): a
+        # request's key is never looked up, so it is not worked out either.
+        self._live_only = not self._keys and recorder is not None and real is not None
         self.route(name="cassette").mock(side_effect=self._answer)
 
     @property
@@ -175,6 +178,12 @@ class CassetteRouter(respx.MockRouter):
         return response
 
     def _answer(self, request: httpx.Request) -> Any:
+        if self._live_only:
+            assert self._recorder is not None and self._real is not None
+            self.stats.requests += 1
+            self.stats.recorded += 1
+            self.log.append(LogEntry(_sent(request), None, "live", self.clock.now()))
+            return self._send_live(self._recorder, self._real, request)
         key = request_key(_matched(request))
         self.stats.requests += 1
         position = self._take(key)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._capture import RESPONSE_HEADERS, BodySink, capture_body
+from ._capture import RESPONSE_HEADERS, BodySink, capture_body, capture_request
 from ._cassette import RecordedResponse, StreamEvent
 
 if TYPE_CHECKING:
@@ -54,15 +54,31 @@ class BlockSplitter:
         return None
 
 
-class _ResponseCapture:
-    """Watches one response body go by and hands the finished record to the recorder."""
+def _is_event_stream(response: httpx.Response) -> bool:
+    return "text/event-stream" in response.headers.get("content-type", "")
 
-    def __init__(self, recorder: Recorder, slot: int, response: httpx.Response) -> None:
-        self._recorder, self._slot = recorder, slot
+
+class _ResponseCapture:
+    """Watches one response body go by and hands the finished record to the recorder.
+
+    With ``request`` (the request, its body and when it was sent), the request is not recorded
+    yet either: at the end, the exchange is handed to :meth:`Recorder.defer` whole, request
+    first, so the placeholders are numbered as if it had been recorded at once.
+    """
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        slot: int,
+        response: httpx.Response,
+        *,
+        request: tuple[httpx.Request, BodySink, float] | None = None,
+    ) -> None:
+        self._recorder, self._slot, self._request = recorder, slot, request
         self._headers = {k: v for k, v in response.headers.items() if k in RESPONSE_HEADERS}
         self._status = response.status_code
         self._start = recorder.now()
-        self._is_stream = "text/event-stream" in response.headers.get("content-type", "")
+        self._is_stream = _is_event_stream(response)
         self._inflate = _inflater(response.headers.get("content-encoding", ""))
         if self._inflate is None and "content-encoding" in response.headers:
             self._headers["content-encoding"] = response.headers["content-encoding"]
@@ -83,6 +99,17 @@ class _ResponseCapture:
         if self._done:
             return
         self._done = True
+        if self._request is not None:
+            self._recorder.defer(self._slot, lambda: self._complete(cut, client_closed))
+            return
+        self._complete(cut, client_closed)
+
+    def _complete(self, cut: bool, client_closed: bool) -> None:
+        if self._request is not None:
+            request, sink, at = self._request
+            self._request = None  # the raw request (its token too) is held no longer than this
+            capture = capture_request(request, sink, self._recorder.redactor)
+            self._recorder.fill_request(self._slot, capture, at)
         if self._is_stream and (rest := self._splitter.flush()):
             self._event(rest)
         redactor = self._recorder.redactor

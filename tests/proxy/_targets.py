@@ -3,13 +3,17 @@
 One raw asyncio server in a thread answers by path, byte for byte, so it can break HTTP in ways
 no framework allows: ``/ok`` (a JSON answer), ``/garbage`` (not HTTP at all), ``/bad-header``
 (a header value with control bytes), ``/cut`` (an SSE stream whose server dies after two events),
-``/big`` (a 100 MB body), ``/token`` (an answer carrying a token), ``/flaky`` (every other
-request is dropped without an answer; ``FLAKY_SEEN`` counts them by method).
+``/short`` (a body that ends before its declared length), ``/big`` (a 100 MB body), ``/token``
+(an answer carrying a token), ``/flaky`` (every other request is dropped without an answer;
+``FLAKY_SEEN`` counts them by method), ``/echo`` (the request's head, byte for byte, as the body),
+``/gzip`` (a gzip-encoded JSON answer, :data:`GZIPPED`), ``/cookie`` (sets a cookie),
+``/redirect`` (a 302 to ``/ok``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import threading
 
@@ -17,6 +21,7 @@ TOKEN = "nmv_usr_FaultTargetSecret123"
 BIG = 100 * 1024 * 1024
 _CHUNK = b"\0" * (1024 * 1024)
 FLAKY_SEEN: dict[str, int] = {}
+GZIPPED = gzip.compress(b'{"code": 0, "message": "success", "data": {"zipped": true}}', mtime=0)
 
 
 def _json(body: bytes, extra: bytes = b"") -> bytes:
@@ -44,6 +49,19 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             for event in (b'data: {"type": "text", "content": "one"}\n\n', b": ping\n\n"):
                 writer.write(b"%x\r\n%s\r\n" % (len(event), event))
                 await writer.drain()
+        elif path == b"/echo":
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n"
+                         b"content-length: %d\r\n\r\n%s" % (len(head), head))  # fmt: skip
+        elif path == b"/gzip":
+            writer.write(_json(GZIPPED, b"content-encoding: gzip\r\n"))
+        elif path == b"/cookie":
+            writer.write(_json(b'{"code": 0, "message": "success", "data": {}}',
+                               b"set-cookie: sid=secret-of-one-user; Path=/\r\n"))  # fmt: skip
+        elif path == b"/redirect":
+            writer.write(b"HTTP/1.1 302 Found\r\nlocation: /ok\r\ncontent-length: 0\r\n\r\n")
+        elif path == b"/short":
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                         b"content-length: 100\r\n\r\n{\"code\": 0")  # fmt: skip
         elif path == b"/big":
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\n"
                          b"content-length: %d\r\n\r\n" % BIG)  # fmt: skip

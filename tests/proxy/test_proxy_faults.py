@@ -143,3 +143,22 @@ def test_a_broken_connection_is_retried_once_for_a_get_and_never_for_a_post(
     assert posted.status_code == 502
     assert app.stats.recorded == 1
     assert app.stats.failed == 1
+
+
+def test_a_client_that_leaves_mid_large_plain_answer_stops_the_download_and_is_noted(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = _proxy(target.url, tmp_path / "left.json")
+    with served, httpx.Client(base_url=served.url) as client:
+        with client.stream("GET", "/big") as stream:
+            first = next(stream.iter_raw())  # the answer is over SMALL_ANSWER: handed on as read
+        assert first
+        assert client.get("/ok").json()["data"] == {"ok": True}  # the proxy still serves
+    saved = app.save()
+    assert saved is not None
+    left, ok = load_cassette(saved).interactions
+    assert left.request.path == "/big"
+    assert left.response.client_closed  # the proxy stopped reading when its client left
+    assert isinstance(left.response.body, BinaryBody)
+    assert left.response.body.size < BIG
+    assert ok.request.path == "/ok"
