@@ -40,6 +40,8 @@ SERVERS = ("auto", "granian", "uvicorn")
 #: How long Ctrl-C waits for open responses (a turn's stream may last 15 minutes) before they are
 #: closed: a mock is stopped on purpose, and its clients retry.
 GRACE_SECONDS = 3.0
+#: Requests granian answers at once (open streams included) before it holds new ones back.
+MAX_IN_FLIGHT = 65_536
 
 
 def _installed(module: str) -> bool:
@@ -115,6 +117,10 @@ def run_granian(
     server = Server(
         responses, address=host, port=port, interface=Interfaces.ASGINL, websockets=False,
         log_level=LogLevels.warning, backlog=2048, url_path_prefix=root_path,
+        # Each open /run_sse stream is a request in flight; granian would hold every request
+        # past this many (its default is the backlog, 2048) until one ends: 10,000 clients
+        # watching their turns must all be answered.
+        backpressure=MAX_IN_FLIGHT,
         log_dictconfig={"handlers": _GRANIAN_HANDLERS},
     )  # fmt: skip
     # granian configures its logging when the server is built. Its Rust part logs to child
