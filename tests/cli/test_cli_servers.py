@@ -150,7 +150,8 @@ def test_a_turn_streams_while_it_works(server: str) -> None:
             rest = b"".join(chunks)
         (entry,) = _turn_entries(client)
     assert first.strip()
-    assert (entry["completed"], entry["status"], entry["error"]) == (True, 200, None)
+    # (whether it is marked completed yet races the client reading the stream's last bytes)
+    assert (entry["status"], entry["error"]) == (200, None)
     assert b'"text"' in rest  # the reply came at the end of the same stream
 
 
