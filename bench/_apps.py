@@ -1,4 +1,4 @@
-"""ASGI app factories that benchmarks serve with ``uvicorn --factory`` in a child process.
+"""ASGI app factories that the benchmarks serve in a child process (:func:`bench._common.serve`).
 
 Settings arrive through the environment (a child process has no other input):
 

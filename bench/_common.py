@@ -170,9 +170,10 @@ def serve(
 ) -> Iterator[Server]:
     """Run the app ``factory`` (``MODULE:FUNC``) in its own process on a free loopback port.
 
-    ``server="uvicorn"``: ``uvicorn --factory``, one worker, no access log, ``loop`` and ``http``
-    as uvicorn takes them (``auto``: uvloop and httptools where installed, see :func:`stack`).
-    ``server="granian"``: granian embedded, as ``nemokit mock`` runs it (:mod:`bench._granian`).
+    ``server="uvicorn"``: uvicorn as ``nemokit mock`` runs it (:mod:`bench._uvicorn`), ``loop``
+    and ``http`` as uvicorn takes them (``auto``: uvloop and httptools where installed, see
+    :func:`stack`). ``server="granian"``: granian embedded, as ``nemokit mock`` runs it
+    (:mod:`bench._granian`).
     Every app on one server gets the same settings, so two apps are compared and not two
     configurations. The process is ended (by its pid) on exit.
     """
@@ -181,12 +182,8 @@ def serve(
         command = [sys.executable, "-m", "bench._granian", factory, str(port)]
         command += [root_path] if root_path else []
     else:
-        command = [
-            sys.executable, "-m", "uvicorn", "--factory", factory,
-            "--host", "127.0.0.1", "--port", str(port), "--loop", loop, "--http", http,
-            "--no-access-log", "--log-level", "warning", "--backlog", "4096",
-        ]  # fmt: skip
-        command += ["--root-path", root_path] if root_path else []
+        command = [sys.executable, "-m", "bench._uvicorn", factory, str(port), loop, http]
+        command += [root_path] if root_path else []
     process = subprocess.Popen(command, env={**os.environ, **(env or {})})
     try:
         wait_listening(process, port, ready_timeout)
