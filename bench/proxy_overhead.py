@@ -95,7 +95,7 @@ def run(quick: bool = False, streams: int | None = None, hold: float | None = No
         table=table(["measure", "value"], rows),
         headline=(
             f"GET credits through the proxy {ratio:.2f}× direct (target ≤ {RATIO:g}×); "
-            f"{count} streams: +{added:.1f} ms p99 per chunk (target < {ADDED_MS:g})"
+            f"{count} streams: {added:+.1f} ms p99 per chunk (target < {ADDED_MS:g})"
         ),
         met=met,
         notes=tuple(notes),
