@@ -8,7 +8,6 @@ import importlib.util
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from importlib.metadata import version
 
 import pytest
 import uvicorn
-from _cli_helpers import SECRETS
+from _cli_helpers import SECRETS, free_port, listening
 
 from mockserver._media import tiny_mp4
 
@@ -27,28 +26,15 @@ pytestmark = [pytest.mark.socket, pytest.mark.slow]
 COMMAND = [sys.executable, "-c", "from nemokit.cli import main; main()"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _listening(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-        return True
-    return False
-
-
 @contextlib.contextmanager
 def _mock(log: pathlib.Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as sink:
         argv = [*COMMAND, "mock", "--port", str(port), "--time-scale", "1000", *extra]
         proc = subprocess.Popen(argv, stdout=sink, stderr=sink)
     try:
         deadline = time.monotonic() + 20
-        while not _listening(port):
+        while not listening(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"nemokit mock did not start: {log.read_text()[-500:]}")
             threading.Event().wait(0.05)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import IO, Any
 
 import httpx
 import pytest
+from _cli_helpers import free_port, listening
 
 from nemokit import contract
 
@@ -58,24 +58,11 @@ class Mock:
         return self.err.read().decode(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _listening(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-        return True
-    return False
-
-
 @contextlib.contextmanager
 def nemokit_mock(server: str, *flags: str) -> Iterator[Mock]:
     """``nemokit mock --server SERVER`` on a free port; its output goes to files (a pipe nobody
     reads could fill up and block it)."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-c", "from nemokit.cli import main; main()", "mock",
                "--server", server, "--port", str(port), "--time-scale", "1000", *flags]  # fmt: skip
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -83,7 +70,7 @@ def nemokit_mock(server: str, *flags: str) -> Iterator[Mock]:
         mock = Mock(f"http://127.0.0.1:{port}", process, out, err)
         try:
             deadline = time.monotonic() + START_TIMEOUT
-            while not _listening(port):
+            while not listening(port):
                 if process.poll() is not None:
                     pytest.fail(f"nemokit mock exited with {process.returncode}: {mock.stderr()}")
                 if time.monotonic() > deadline:
