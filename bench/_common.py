@@ -207,7 +207,7 @@ def stack(loop: str = "auto", http: str = "auto", server: str = "uvicorn") -> st
     async def app(scope: object, receive: object, send: object) -> None:  # only described
         raise NotImplementedError
 
-    config = uvicorn.Config(app, lifespan="off", loop=loop, http=http)
+    config = uvicorn.Config(app, lifespan="off", loop=loop, http=http, log_config=None)
     return describe_stack(config, uvicorn.__version__)
 
 

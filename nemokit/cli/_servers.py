@@ -81,7 +81,9 @@ def server_line(name: ServerName, app: Any = None) -> str:
         return f"granian {version('granian')} (HTTP in Rust), {_loop_name()}"
     import uvicorn
 
-    return describe_stack(uvicorn.Config(app, lifespan="off"), uvicorn.__version__)
+    # log_config=None: a Config made only to be described must not reset uvicorn's loggers
+    config = uvicorn.Config(app, lifespan="off", log_config=None)
+    return describe_stack(config, uvicorn.__version__)
 
 
 def tune_gc_for_serving() -> None:

@@ -14,7 +14,10 @@ async def _app(scope: Scope, receive: Receive, send: Send) -> None:  # never cal
 
 
 def _config(loop: str, http: str) -> uvicorn.Config:
-    return uvicorn.Config(_app, lifespan="off", loop=loop, http=http)
+    # log_config=None: a Config made only to be read must not set uvicorn's loggers to INFO
+    # (a loopback server of another test would then log its shutdown after pytest closed
+    # the streams it logs to)
+    return uvicorn.Config(_app, lifespan="off", loop=loop, http=http, log_config=None)
 
 
 def test_the_pure_python_stack_is_named_as_such() -> None:
