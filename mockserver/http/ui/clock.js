@@ -33,27 +33,37 @@ function valueOf(input, old) {
   return input.value;
 }
 
+function show(input, value) {
+  if (input.type === "checkbox") input.checked = value;
+  else input.value = value ?? "";
+}
+
+// The form is built once; later refreshes set the values in place, except in the field the user
+// is in. Rebuilding it after every change replaced the field the user was about to edit (and
+// what they had typed in it).
 export async function refreshConfig() {
   const { config, choices } = await api("/view/config");
   const form = document.getElementById("config-form");
   const error = document.getElementById("config-error");
-  form.replaceChildren(
-    ...Object.entries(config)
-      .filter(([name]) => !HIDDEN.has(name))
-      .map(([name, value]) => {
-        const input = field(name, value, choices[name]);
-        input.addEventListener("change", async () => {
-          try {
-            await api("/config", { method: "PATCH", body: { [name]: valueOf(input, value) } });
-            showError(error, null);
-          } catch (problem) {
-            showError(error, problem);
-          }
-          await refreshConfig();
-        });
-        return el("label", {}, el("span", {}, name), input);
-      }),
-  );
+  for (const [name, value] of Object.entries(config)) {
+    if (HIDDEN.has(name)) continue;
+    const shown = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (shown) {
+      if (shown !== document.activeElement) show(shown, value); // never under the user's hands
+      continue;
+    }
+    const input = field(name, value, choices[name]);
+    input.addEventListener("change", async () => {
+      try {
+        await api("/config", { method: "PATCH", body: { [name]: valueOf(input, value) } });
+        showError(error, null);
+      } catch (problem) {
+        showError(error, problem);
+      }
+      await refreshConfig();
+    });
+    form.append(el("label", {}, el("span", {}, name), input));
+  }
 }
 
 export function startClock({ changed }) {
