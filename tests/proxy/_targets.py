@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import pathlib
 import socket
 import threading
+
+from conformance.drivers._served import ServedApp
+from conformance.proxy import ProxyApp
 
 TOKEN = "nmv_usr_FaultTargetSecret123"
 BIG = 100 * 1024 * 1024
@@ -115,3 +119,10 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def recording_proxy(url: str, path: pathlib.Path, **options: object) -> tuple[ProxyApp, ServedApp]:
+    """The proxy in front of ``url``, recording everything (mode ``all``) into ``path``, served
+    on loopback."""
+    app = ProxyApp(url, cassette=path, mode="all", **options)  # type: ignore[arg-type]
+    return app, ServedApp(app, lifespan="on")

@@ -4,36 +4,21 @@ noted in the cassette, other clients still served, and never a token on disk."""
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from _targets import BIG, FLAKY_SEEN, TOKEN, FaultTarget, closed_port_url
+from _targets import BIG, FLAKY_SEEN, TOKEN, FaultTarget, closed_port_url, recording_proxy
 
 from conformance.cassettes._cassette import BinaryBody, load_cassette
 from conformance.cassettes._redact import find_secrets
-from conformance.drivers._served import ServedApp
-from conformance.proxy import ProxyApp
 
 pytestmark = [pytest.mark.socket]
-
-
-@pytest.fixture
-def target() -> Iterator[FaultTarget]:
-    served = FaultTarget()
-    yield served
-    served.close()
-
-
-def _proxy(url: str, path: pathlib.Path, **options: object) -> tuple[ProxyApp, ServedApp]:
-    app = ProxyApp(url, cassette=path, mode="all", **options)  # type: ignore[arg-type]
-    return app, ServedApp(app, lifespan="on")
 
 
 def test_garbage_and_bad_header_bytes_get_a_502_and_others_are_still_served(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "faults.json")
+    app, served = recording_proxy(target.url, tmp_path / "faults.json")
     with served, httpx.Client(base_url=served.url) as client:
         for path in ("/garbage", "/bad-header"):
             answer = client.get(path)
@@ -54,7 +39,7 @@ def test_garbage_and_bad_header_bytes_get_a_502_and_others_are_still_served(
 
 
 def test_a_target_that_is_down_gets_a_502_naming_the_connection(tmp_path: pathlib.Path) -> None:
-    app, served = _proxy(closed_port_url(), tmp_path / "down.json")
+    app, served = recording_proxy(closed_port_url(), tmp_path / "down.json")
     with served, httpx.Client(base_url=served.url) as client:
         answer = client.post("/api/auth/anonymous-token", headers={"x-client-id": "a"})
         again = client.get("/api/credits/balance/simple")
@@ -66,7 +51,7 @@ def test_a_target_that_is_down_gets_a_502_naming_the_connection(tmp_path: pathli
 def test_a_stream_cut_by_the_target_ends_cleanly_and_is_recorded_as_cut(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "cut.json")
+    app, served = recording_proxy(target.url, tmp_path / "cut.json")
     with served, httpx.Client(base_url=served.url) as client:
         with client.stream("POST", "/cut", json={"x": 1}) as stream:
             body = b"".join(stream.iter_bytes())  # a clean end: no exception here
@@ -85,7 +70,7 @@ def test_a_stream_cut_by_the_target_ends_cleanly_and_is_recorded_as_cut(
 def test_a_100_mb_body_streams_through_while_others_are_served(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "big.json")
+    app, served = recording_proxy(target.url, tmp_path / "big.json")
     with (
         served,
         httpx.Client(base_url=served.url) as client,
@@ -108,7 +93,7 @@ def test_a_100_mb_body_streams_through_while_others_are_served(
 def test_an_answer_declared_over_the_limit_is_refused(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "limit.json", max_body=1024 * 1024)
+    app, served = recording_proxy(target.url, tmp_path / "limit.json", max_body=1024 * 1024)
     with served, httpx.Client(base_url=served.url) as client:
         answer = client.get("/big")
     assert answer.status_code == 502
@@ -119,7 +104,7 @@ def test_an_answer_declared_over_the_limit_is_refused(
 def test_no_token_reaches_the_cassette_or_the_failure_notes(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "token.json")
+    app, served = recording_proxy(target.url, tmp_path / "token.json")
     bearer = {"authorization": f"Bearer {TOKEN}"}
     with served, httpx.Client(base_url=served.url, headers=bearer) as client:
         assert client.get("/token").json()["data"]["token"] == TOKEN  # the client gets it
@@ -135,7 +120,7 @@ def test_a_broken_connection_is_retried_once_for_a_get_and_never_for_a_post(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
     FLAKY_SEEN.clear()
-    app, served = _proxy(target.url, tmp_path / "flaky.json")
+    app, served = recording_proxy(target.url, tmp_path / "flaky.json")
     with served, httpx.Client(base_url=served.url) as client:
         assert client.get("/flaky").json()["data"] == {"flaky": True}  # dropped, then answered
         posted = client.post("/flaky", json={"message": "start a turn"})  # dropped: a 502
@@ -148,7 +133,7 @@ def test_a_broken_connection_is_retried_once_for_a_get_and_never_for_a_post(
 def test_a_client_that_leaves_mid_large_plain_answer_stops_the_download_and_is_noted(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "left.json")
+    app, served = recording_proxy(target.url, tmp_path / "left.json")
     with served, httpx.Client(base_url=served.url) as client:
         with client.stream("GET", "/big") as stream:
             first = next(stream.iter_raw())  # the answer is over SMALL_ANSWER: handed on as read

@@ -6,31 +6,17 @@ from __future__ import annotations
 
 import pathlib
 import socket
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from _targets import GZIPPED, FaultTarget
+from _targets import GZIPPED, FaultTarget, recording_proxy
 
 from conformance.cassettes._cassette import JsonBody, load_cassette
-from conformance.drivers._served import ServedApp
-from conformance.proxy import ProxyApp, proxy_timeout
+from conformance.proxy import proxy_timeout
 from conformance.proxy._aiohttp_transport import _key, _timeout
 from nemokit import contract
 
 pytestmark = [pytest.mark.socket]
-
-
-@pytest.fixture
-def target() -> Iterator[FaultTarget]:
-    served = FaultTarget()
-    yield served
-    served.close()
-
-
-def _proxy(url: str, path: pathlib.Path) -> tuple[ProxyApp, ServedApp]:
-    app = ProxyApp(url, cassette=path, mode="all")
-    return app, ServedApp(app, lifespan="on")
 
 
 def _raw_get(url: str, path: str, headers: list[tuple[str, str]]) -> bytes:
@@ -65,7 +51,7 @@ def test_the_clients_headers_reach_the_target_unchanged_and_nothing_is_added(
         ("Accept-Encoding", "br"),
     ]
     target_host = target.url.removeprefix("http://")
-    _, served = _proxy(target.url, tmp_path / "headers.json")
+    _, served = recording_proxy(target.url, tmp_path / "headers.json")
     with served:
         full = _header_lines(_raw_get(served.url, "/echo", sent))
         bare = _header_lines(_raw_get(served.url, "/echo", [("X-Skill-Name", "nemo-edit")]))
@@ -80,7 +66,7 @@ def test_the_clients_headers_reach_the_target_unchanged_and_nothing_is_added(
 def test_a_body_announced_with_expect_100_continue_is_forwarded_at_once(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    _, served = _proxy(target.url, tmp_path / "expect.json")
+    _, served = recording_proxy(target.url, tmp_path / "expect.json")
     body = b'{"task_name": "project"}'
     host, port = served.url.removeprefix("http://").split(":")
     head = (f"POST /echo HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
@@ -100,7 +86,7 @@ def test_a_body_announced_with_expect_100_continue_is_forwarded_at_once(
 def test_a_gzip_answer_passes_as_its_gzip_bytes_and_is_recorded_decoded(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "gzip.json")
+    app, served = recording_proxy(target.url, tmp_path / "gzip.json")
     with (
         served,
         httpx.Client(base_url=served.url) as client,
@@ -119,7 +105,7 @@ def test_a_gzip_answer_passes_as_its_gzip_bytes_and_is_recorded_decoded(
 def test_a_redirect_is_handed_to_the_client_not_followed(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "redirect.json")
+    app, served = recording_proxy(target.url, tmp_path / "redirect.json")
     with served, httpx.Client(base_url=served.url) as client:
         answer = client.get("/redirect")
     assert (answer.status_code, answer.headers["location"]) == (302, "/ok")
@@ -131,7 +117,7 @@ def test_a_redirect_is_handed_to_the_client_not_followed(
 def test_a_cookie_set_for_one_request_never_goes_out_with_another(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    _, served = _proxy(target.url, tmp_path / "cookie.json")
+    _, served = recording_proxy(target.url, tmp_path / "cookie.json")
     with served:
         with httpx.Client(base_url=served.url) as first:
             assert "sid=secret-of-one-user" in first.get("/cookie").headers["set-cookie"]
@@ -142,7 +128,7 @@ def test_a_cookie_set_for_one_request_never_goes_out_with_another(
 def test_a_body_that_stops_before_its_length_is_noted_cut_and_others_are_served(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
-    app, served = _proxy(target.url, tmp_path / "short.json")
+    app, served = recording_proxy(target.url, tmp_path / "short.json")
     with served, httpx.Client(base_url=served.url) as client:
         with pytest.raises(httpx.RemoteProtocolError):  # never a whole-looking answer
             client.get("/short")
