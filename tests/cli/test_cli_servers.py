@@ -96,9 +96,13 @@ def _session(client: httpx.Client) -> tuple[dict[str, str], str]:
     return auth, answer.json()["data"]["session_id"]
 
 
-def _turn(sid: str, text: str) -> dict[str, Any]:
-    return {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
-            "new_message": {"parts": [{"text": text}]}, "streaming": True}  # fmt: skip
+def _first_turn(client: httpx.Client) -> contextlib.AbstractContextManager[httpx.Response]:
+    """A new session's first turn, its event stream open (use it in a ``with``)."""
+    auth, sid = _session(client)
+    body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
+            "new_message": {"parts": [{"text": "add a title hi"}]}, "streaming": True}  # fmt: skip
+    headers = {**auth, "Accept": "text/event-stream"}
+    return client.stream("POST", contract.PATH_RUN_SSE, headers=headers, json=body)
 
 
 def _turn_entries(client: httpx.Client) -> list[dict[str, Any]]:
@@ -124,11 +128,7 @@ def test_a_turn_streams_while_it_works(server: str) -> None:
         nemokit_mock(server, "--slow-turn-seconds", "1200") as mock,
         httpx.Client(base_url=mock.url, timeout=30) as client,
     ):
-        auth, sid = _session(client)
-        headers = {**auth, "Accept": "text/event-stream"}
-        with client.stream(
-            "POST", contract.PATH_RUN_SSE, headers=headers, json=_turn(sid, "add a title hi")
-        ) as stream:
+        with _first_turn(client) as stream:
             chunks = stream.iter_raw()
             first = next(chunks)
             # The first chunk is here while the turn still works: nothing was held back.
@@ -169,18 +169,16 @@ def test_ctrl_c_with_a_turn_streaming_stops_the_mock(server: str) -> None:
     # A turn of 15 virtual minutes at scale 1000 would hold the stream for 0.9 s; 1e6 virtual
     # seconds hold it for the whole test, so only the stop can end it.
     with nemokit_mock(server, "--slow-turn-seconds", "1000000") as mock:
-        with httpx.Client(base_url=mock.url, timeout=30) as client:
-            auth, sid = _session(client)
-            headers = {**auth, "Accept": "text/event-stream"}
-            with client.stream(
-                "POST", contract.PATH_RUN_SSE, headers=headers, json=_turn(sid, "add a title hi")
-            ) as stream:
-                chunks = stream.iter_raw()
-                assert next(chunks).strip()
-                mock.process.send_signal(signal.SIGINT)
-                with contextlib.suppress(httpx.HTTPError):
-                    for _ in chunks:  # the stream ends (cleanly or cut) once the mock stops
-                        pass
+        with (
+            httpx.Client(base_url=mock.url, timeout=30) as client,
+            _first_turn(client) as stream,
+        ):
+            chunks = stream.iter_raw()
+            assert next(chunks).strip()
+            mock.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(httpx.HTTPError):
+                for _ in chunks:  # the stream ends (cleanly or cut) once the mock stops
+                    pass
         assert mock.process.wait(15) == 0
         out, errors = mock.stdout(), mock.stderr()
     assert out.rstrip().endswith("Mock stopped.")
