@@ -196,19 +196,9 @@ def stack(loop: str = "auto", http: str = "auto", server: str = "uvicorn") -> st
     """The server stack :func:`serve` runs on with these settings, e.g. ``uvicorn 0.35.0,
     uvloop, httptools`` or ``granian 2.8.9 (HTTP in Rust), uvloop`` (what ``nemokit mock``
     prints at start-up)."""
-    if server == "granian":
-        from nemokit.cli._servers import server_line
+    from nemokit.cli._servers import server_line
 
-        return server_line("granian")
-    import uvicorn
-
-    from nemokit.cli._stack import describe_stack
-
-    async def app(scope: object, receive: object, send: object) -> None:  # only described
-        raise NotImplementedError
-
-    config = uvicorn.Config(app, lifespan="off", loop=loop, http=http, log_config=None)
-    return describe_stack(config, uvicorn.__version__)
+    return server_line("granian" if server == "granian" else "uvicorn", loop=loop, http=http)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -228,7 +228,7 @@ def mock(
     server = MockServer(config, ScaledClock(time_scale), admin_token=admin_token)
     for line in banner(host, port, time_scale, admin=not no_admin):
         click.echo(line)
-    click.echo(f"Serving on {server_line(chosen, server.app)}")
+    click.echo(f"Serving on {server_line(chosen)}")
     for line in exposure_warnings(
         host, admin=not no_admin, admin_token=admin_token is not None, redact=redact_journal
     ):

@@ -73,16 +73,20 @@ def _loop_name() -> str:
     return "uvloop" if _installed("uvloop") and sys.platform != "win32" else "asyncio"
 
 
-def server_line(name: ServerName, app: Any = None) -> str:
-    """One line for a start-up banner, e.g. ``granian 2.8.9 (Rust HTTP/1.1), uvloop``."""
+def server_line(name: ServerName, *, loop: str = "auto", http: str = "auto") -> str:
+    """One line for a start-up banner, e.g. ``granian 2.8.9 (HTTP in Rust), uvloop`` or
+    ``uvicorn 0.35.0, uvloop, httptools`` (``loop`` and ``http``: uvicorn's settings)."""
     if name == "granian":
         from importlib.metadata import version
 
         return f"granian {version('granian')} (HTTP in Rust), {_loop_name()}"
     import uvicorn
 
+    async def described(scope: Any, receive: Any, send: Any) -> None:  # never served
+        raise NotImplementedError
+
     # log_config=None: a Config made only to be described must not reset uvicorn's loggers
-    config = uvicorn.Config(app, lifespan="off", log_config=None)
+    config = uvicorn.Config(described, lifespan="off", loop=loop, http=http, log_config=None)
     return describe_stack(config, uvicorn.__version__)
 
 
