@@ -170,20 +170,15 @@ def serve(
 ) -> Iterator[Server]:
     """Run the app ``factory`` (``MODULE:FUNC``) in its own process on a free loopback port.
 
-    ``server="uvicorn"``: uvicorn as ``nemokit mock`` runs it (:mod:`bench._uvicorn`), ``loop``
-    and ``http`` as uvicorn takes them (``auto``: uvloop and httptools where installed, see
-    :func:`stack`). ``server="granian"``: granian embedded, as ``nemokit mock`` runs it
-    (:mod:`bench._granian`).
+    ``server``: ``uvicorn`` or ``granian``, run as ``nemokit mock`` runs it (:mod:`bench._serve`);
+    ``loop`` and ``http`` as uvicorn takes them (``auto``: uvloop and httptools where installed,
+    see :func:`stack`).
     Every app on one server gets the same settings, so two apps are compared and not two
     configurations. The process is ended (by its pid) on exit.
     """
     port = free_port()
-    if server == "granian":
-        command = [sys.executable, "-m", "bench._granian", factory, str(port)]
-        command += [root_path] if root_path else []
-    else:
-        command = [sys.executable, "-m", "bench._uvicorn", factory, str(port), loop, http]
-        command += [root_path] if root_path else []
+    command = [sys.executable, "-m", "bench._serve", server, factory, str(port), loop, http]
+    command += [root_path] if root_path else []
     process = subprocess.Popen(command, env={**os.environ, **(env or {})})
     try:
         wait_listening(process, port, ready_timeout)
