@@ -14,7 +14,6 @@ import os
 import pathlib
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import pytest
+from _loopback import free_port, listening
 
 from mockserver._media import tiny_mp4
 from nemokit import contract
@@ -47,26 +47,13 @@ ATTRIBUTION = (
 Reply = tuple[int, Any]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _listening(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-        return True
-    return False
-
-
 def _start(port: int, flags: tuple[str, ...], log: IO[bytes]) -> subprocess.Popen[bytes] | None:
     """``nemokit mock`` on ``port``, once it accepts connections; None if the port was taken."""
     command = [sys.executable, "-c", "from nemokit.cli import main; main()", "mock"]
     argv = [*command, "--port", str(port), "--time-scale", "1000", *flags]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 20
-    while not _listening(port):
+    while not listening(port):
         if proc.poll() is not None:
             log.seek(0)
             error = log.read().decode(errors="replace")
@@ -95,7 +82,7 @@ def _nemokit_mock(*flags: str) -> Iterator[str]:
     # Its stderr goes to a file: a pipe nobody reads could fill up and block the server.
     with tempfile.TemporaryFile() as log:
         for _ in range(3):
-            port = _free_port()
+            port = free_port()
             proc = _start(port, flags, log)
             if proc is not None:
                 break

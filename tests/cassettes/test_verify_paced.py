@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from _loopback import free_port
 
 from conformance.cassettes._cassette import Interaction, RecordedRequest, RecordedResponse, load_cassette
 from conformance.drivers._live_mock import LiveMock
@@ -25,17 +26,10 @@ FILES = sorted(CASSETTES.glob("*.json"))
 COMMAND = [sys.executable, "-c", "from nemokit.cli import main; main()"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _served(scale: float, tmp: pathlib.Path) -> Iterator[str]:
     """``nemokit mock --time-scale SCALE`` in its own process, on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     with (tmp / f"mock-{scale:g}.log").open("wb") as sink:
         argv = [*COMMAND, "mock", "--port", str(port), "--time-scale", f"{scale:g}"]
         proc = subprocess.Popen(argv, stdout=sink, stderr=sink)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -44,18 +42,3 @@ def paths(server: MockServer, method: str, prefix: str) -> list[str]:
     return [
         e.path for e in server.journal.entries() if e.method == method and e.path.startswith(prefix)
     ]
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now (another process may take it before we do)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def listening(port: int) -> bool:
-    """Whether something accepts connections on the loopback ``port``."""
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-        return True
-    return False

@@ -17,7 +17,8 @@ from importlib.metadata import version
 
 import pytest
 import uvicorn
-from _cli_helpers import SECRETS, free_port, listening
+from _cli_helpers import SECRETS
+from _loopback import free_port, listening
 
 from mockserver._media import tiny_mp4
 

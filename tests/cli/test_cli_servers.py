@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import httpx
 import pytest
-from _cli_helpers import free_port, listening
+from _loopback import free_port, listening
 
 from nemokit import contract
 

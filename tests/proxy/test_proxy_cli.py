@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from _loopback import free_port
 
 from conformance.cassettes._cassette import load_cassette
 from conformance.cassettes._redact import find_secrets
@@ -28,16 +29,9 @@ pytestmark = [pytest.mark.socket, pytest.mark.slow]
 COMMAND = [sys.executable, "-c", "from nemokit.cli import main; main()"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _proxy(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
+    port = free_port()
     argv = [*COMMAND, "proxy", "--port", str(port), *args]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
