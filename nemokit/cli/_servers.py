@@ -2,8 +2,9 @@
 
 granian parses HTTP/1.1 in Rust and hands the ASGI app its requests on a Python event loop;
 uvicorn parses in Python (httptools, a C extension, or h11, pure Python). On one process the
-mock answers about 1.5× more requests per second on granian than on uvicorn with uvloop and
-httptools, and about 3× more than on the pure-Python stack (``python -m bench.mock_throughput``).
+mock answers about twice the requests per second on granian as on uvicorn with uvloop and
+httptools, and about five times those of the pure-Python stack (``python -m
+bench.mock_throughput``).
 ``auto`` takes granian where the ``mock`` extra installed it (CPython on Linux and macOS), and
 uvicorn elsewhere.
 
