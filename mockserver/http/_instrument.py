@@ -32,7 +32,7 @@ from ..state import (
     redact_value,
 )
 from ._errors import ApiError, error_body, error_response, is_render_path
-from ._hot import hot_body, hot_target, send_hot
+from ._hot import hot_body, hot_request, send_hot
 from ._legacy import adapt, flag
 from ._served import Served
 from ._stream_log import StreamLog
@@ -61,6 +61,11 @@ class Instrument:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # While faults are installed every request takes the routed path, where they apply.
+        hot = None if self.server.faults.active else hot_request(scope)
+        if hot is not None:
+            await self._hot(*hot, scope, receive, send)
+            return
         path: str = scope["path"]
         admin = path == contract.ADMIN_PREFIX or path.startswith(contract.ADMIN_PREFIX + "/")
         if admin and self.server.config.admin:
@@ -74,16 +79,7 @@ class Instrument:
                 return
             await self._safely(scope, receive, send, None)
             return
-        redact = self.server.config.redact_journal
-        entry = self.server.journal.record(
-            time=self.server.clock.now(),
-            method=scope["method"],
-            path=path,
-            query=scope.get("query_string", b"").decode("latin-1"),
-            # copied as they are (decoded when the journal is read), or without credentials
-            headers=redact_headers(scope["headers"]) if redact else scope["headers"],
-            client=(scope.get("client") or (None,))[0],
-        )
+        entry = self._journal(scope)
         scope, legacy_response = adapt(self.server.config.guide, scope, self.server.state)
         scope["mock.entry"] = entry
         stream = scope["mock.stream"] = StreamLog(entry, self.server.clock)
@@ -109,11 +105,28 @@ class Instrument:
             stream.broke()
             finish_body(entry, captured)
             flag(entry)
-            if redact:
-                entry.query = redact_text(entry.query)
-                entry.body = redact_value(entry.body)
-                entry.message = None if entry.message is None else redact_text(entry.message)
-            entry.completed = True
+            self._seal(entry)
+
+    def _journal(self, scope: Scope) -> JournalEntry:
+        """The request's new journal entry."""
+        headers = scope["headers"]
+        return self.server.journal.record(
+            time=self.server.clock.now(),
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            # copied as they are (decoded when the journal is read), or without credentials
+            headers=redact_headers(headers) if self.server.config.redact_journal else headers,
+            client=(scope.get("client") or (None,))[0],
+        )
+
+    def _seal(self, entry: JournalEntry) -> None:
+        """The request is over: its entry is complete (and without credentials if configured)."""
+        if self.server.config.redact_journal:
+            entry.query = redact_text(entry.query)
+            entry.body = redact_value(entry.body)
+            entry.message = None if entry.message is None else redact_text(entry.message)
+        entry.completed = True
 
     async def _respond(
         self,
@@ -153,6 +166,7 @@ class Instrument:
     async def _safely(
         self, scope: Scope, receive: Receive, send: Send, entry: JournalEntry | None
     ) -> None:
+        """Run the app with a JSON 500 as the last defence."""
         started = False
         watched: Send
         if entry is None:  # the admin API: nothing to note
@@ -163,21 +177,10 @@ class Instrument:
                 await send(message)
 
             watched = admin_send
-
-        # The hot path notes its own status; every other answer goes through the watcher. The
-        # response has started once either (or a dropping fault) noted a status. While faults
-        # are installed every request takes the routed path, where they apply.
-        hot = None if entry is None or self.server.faults.active else hot_target(scope)
-        if hot is not None:
-            watched = send
-        elif entry is not None:
+        else:  # the response has started once the watcher (or a dropping fault) noted a status
             watched = watch(send, entry, scope.get("mock.stream"))
         try:
-            if entry is None:
-                await self.app(scope, receive, watched)
-            elif hot is not None:
-                await self._hot(hot, scope, receive, send, entry)
-            elif not (
+            if entry is None or not (
                 self.server.faults.active and await self._fault(scope, receive, watched, entry)
             ):
                 await self.app(scope, receive, watched)
@@ -186,33 +189,47 @@ class Instrument:
                 entry.error = "the client disconnected"
         except Exception as exc:
             if entry is not None:
-                entry.error = f"{type(exc).__name__}: {exc}"
                 started = entry.status is not None
-            if started:
-                raise
-            log.exception("mock failed on %s %s", scope["method"], scope["path"])
-            message = (
-                f"the mock failed on {scope['method']} {scope['path']}: {type(exc).__name__}: {exc}"
-            )
-            body = {"code": 500, "message": message, "data": None}
-            if hot is not None and entry is not None:  # noted by the watcher, as any answer
-                watched = watch(send, entry, scope.get("mock.stream"))
-            await JSONResponse(body, status_code=500)(scope, receive, watched)
+            await self._failed(exc, started, scope, receive, send, entry)
+
+    async def _failed(
+        self, exc: Exception, started: bool, scope: Scope, receive: Receive, send: Send,
+        entry: JournalEntry | None,
+    ) -> None:  # fmt: skip
+        """After ``exc``: re-raised if the response had started (the server breaks the
+        connection), else a JSON 500 naming the request, noted in the journal as any answer."""
+        if entry is not None:
+            entry.error = f"{type(exc).__name__}: {exc}"
+        if started:
+            raise exc
+        log.exception("mock failed on %s %s", scope["method"], scope["path"], exc_info=exc)
+        message = (
+            f"the mock failed on {scope['method']} {scope['path']}: {type(exc).__name__}: {exc}"
+        )
+        body = {"code": 500, "message": message, "data": None}
+        watched = send if entry is None else watch(send, entry, scope.get("mock.stream"))
+        await JSONResponse(body, status_code=500)(scope, receive, watched)
 
     async def _hot(
-        self, target: str, scope: Scope, receive: Receive, send: Send, entry: JournalEntry
+        self, target: str, authorization: bytes, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """Credits or a session's state, answered without Starlette's routing and wrappers.
+        """Credits or a session's state (see :mod:`._hot`): journaled, answered, sealed.
 
-        Errors render as the app's ``ApiError`` handler renders them. Anything else raised goes
-        to ``_safely``.
+        Errors render as the app's ``ApiError`` handler renders them, anything else raised as
+        :meth:`_safely` does. The answer notes its own status, without a send watcher.
         """
+        entry = self._journal(scope)
         try:
-            body = hot_body(self.server.state, target, scope)
-        except ApiError as exc:
-            await self._respond(exc, scope, receive, send, entry)
-            return
-        await send_hot(body, send, entry)
+            try:
+                body = hot_body(self.server.state, target, authorization)
+            except ApiError as error:
+                await self._respond(error, scope, receive, send, entry)
+            else:
+                await send_hot(body, send, entry)
+        except Exception as exc:
+            await self._failed(exc, entry.status is not None, scope, receive, send, entry)
+        finally:
+            self._seal(entry)
 
 
 def _fault_response(rule: FaultRule, config: MockConfig, scope: Scope) -> Response:

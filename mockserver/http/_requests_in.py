@@ -22,6 +22,7 @@ from ._served import Served
 __all__ = [
     "JSON_BODY_LIMIT",
     "account_of",
+    "bearer_account",
     "client_ip",
     "entry_of",
     "mock_of",
@@ -61,8 +62,15 @@ def account_of(state: MockState, headers: Iterable[tuple[bytes, bytes]]) -> Acco
     Read from the scope's bytes (as Starlette's ``Headers.get`` would: the first match, as
     latin-1) without building a ``Request`` header view.
     """
-    value = next((v for k, v in headers if k == _AUTHORIZATION), b"").decode("latin-1")
-    scheme, _, token = value.strip().partition(" ")
+    for name, value in headers:
+        if name == _AUTHORIZATION:
+            return bearer_account(state, value)
+    return bearer_account(state, b"")
+
+
+def bearer_account(state: MockState, authorization: bytes) -> Account:
+    """The account of an ``Authorization`` header's value (``Bearer <token>``); 1001."""
+    scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(
             contract.Code.TOKEN_INVALID, "missing bearer token (Authorization: Bearer …)"

@@ -14,7 +14,7 @@ import pytest
 from _mockapi import Api
 
 from mockserver import MockServer
-from mockserver.http._hot import hot_target
+from mockserver.http._hot import hot_request, hot_target
 from nemokit import contract
 
 ROOT = "/under"
@@ -112,3 +112,31 @@ def test_a_head_and_a_trailing_slash_still_get_starlettes_answers() -> None:
     post = api.post(contract.PATH_CREDITS, token=token)
     assert post.status_code == 405
     assert set(post.headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "taken"),
+    [
+        ([(b"authorization", b"Bearer a"), (b"authorization", b"Bearer b")], b"Bearer a"),
+        ([(b"user-agent", b"x")], b""),
+        ([(b"authorization", b"Bearer a"), (b"content-length", b"2")], None),
+        ([(b"transfer-encoding", b"chunked")], None),
+        ([(b"x-api-key", b"nmv_usr_k")], None),
+    ],
+)
+def test_the_shortcut_takes_the_first_authorization_and_leaves_bodies_and_api_keys(
+    headers: list[tuple[bytes, bytes]], taken: bytes | None
+) -> None:
+    scope = {"method": "GET", "path": contract.PATH_CREDITS, "root_path": "", "headers": headers}
+    assert hot_request(scope) == (None if taken is None else ("", taken))
+
+
+def test_a_get_with_a_body_is_journaled_with_it() -> None:
+    api = Api()
+    token, sid = api.user()
+    for path in (contract.PATH_CREDITS, contract.PATH_STATE.format(sid=sid)):
+        answer = api.request("GET", path, token=token, json={"why": "a body on a GET"})
+        assert answer.json()["code"] == 0
+        entry = api.server.journal.last()
+        assert entry is not None
+        assert entry.body == {"why": "a body on a GET"}, path
