@@ -11,6 +11,7 @@ Each test runs the real command in a subprocess on a free loopback port, at a ti
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import signal
@@ -28,6 +29,7 @@ import pytest
 from _loopback import free_port, listening
 
 from nemokit import contract
+from nemokit.cli._servers import _OpenResponses
 
 SERVERS = [
     pytest.param("uvicorn", id="uvicorn"),
@@ -219,3 +221,31 @@ def test_a_logged_traceback_is_known_by_its_exception_name() -> None:
     assert raised(record("Exception in ASGI application", KeyError("k"))) == "KeyError"
     assert raised(record("a line that names no exception")) is None
     assert raised(record("Traceback (most recent call last):\n  ... 3 frames hidden ...")) is None
+
+
+def test_a_stop_finds_the_tasks_inside_the_app_and_only_those() -> None:
+    class App:
+        def __init__(self, gate: asyncio.Event) -> None:
+            self.gate = gate
+
+        async def __call__(self, scope: object, receive: object, send: object) -> None:
+            await self.gate.wait()
+
+    async def main() -> None:
+        gate = asyncio.Event()
+        app = App(gate)
+
+        async def served() -> None:  # as granian's watcher awaits the app
+            await app(None, None, None)
+
+        async def elsewhere() -> None:
+            await gate.wait()
+
+        inside, outside = asyncio.create_task(served()), asyncio.create_task(elsewhere())
+        await asyncio.sleep(0)
+        assert _OpenResponses(app).tasks() == [inside]
+        gate.set()
+        await asyncio.gather(inside, outside)
+        assert _OpenResponses(app).tasks() == []
+
+    asyncio.run(main())
