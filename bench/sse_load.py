@@ -10,7 +10,7 @@ counts heartbeats from the turn's start, on a fixed grid). The server's RSS is s
 all streams are open.
 
 Each count runs on the server ``nemokit mock`` runs on by default (granian where installed) and
-on uvicorn: many open streams cost granian more than uvicorn (see docs/mock.md).
+on uvicorn: an open stream costs granian a few KB more than uvicorn (see docs/mock.md).
 
 Targets: 1,000 concurrent streams on 2 cores, no errors, heartbeat lateness p99 < 100 ms, server
 RSS < 300 MB; memory per stream reported. Quick mode: 50 streams for a few seconds.
