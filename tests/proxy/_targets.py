@@ -20,6 +20,7 @@ import threading
 
 from conformance.drivers._served import ServedApp
 from conformance.proxy import ProxyApp
+from conformance.proxy._lane import LaneProtocol
 
 TOKEN = "nmv_usr_FaultTargetSecret123"
 BIG = 100 * 1024 * 1024
@@ -123,6 +124,6 @@ def closed_port_url() -> str:
 
 def recording_proxy(url: str, path: pathlib.Path, **options: object) -> tuple[ProxyApp, ServedApp]:
     """The proxy in front of ``url``, recording everything (mode ``all``) into ``path``, served
-    on loopback."""
+    on loopback as ``nemokit proxy`` serves it (uvicorn with the fast lane)."""
     app = ProxyApp(url, cassette=path, mode="all", **options)  # type: ignore[arg-type]
-    return app, ServedApp(app, lifespan="on")
+    return app, ServedApp(app, lifespan="on", http=LaneProtocol)
