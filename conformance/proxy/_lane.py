@@ -113,7 +113,14 @@ class LaneProtocol(HttpToolsProtocol):
         else:
             super().on_message_complete()
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if self._lane is not None:
+            self._lane.clients += 1
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._lane is not None:
+            self._lane.left()
         exchange = self._exchange
         if exchange is not None and not exchange.response_complete:
             exchange.disconnected = True
@@ -194,6 +201,10 @@ class _Lane:
         self.idle: list[_Upstream] = []
         self.connecting: set[asyncio.Task[None]] = set()
         self.carried = 0  #: requests that took the lane (for tests and curious users)
+        # Connections of clients to the proxy: with none left, idle connections to the target
+        # are closed (the server may be stopping, and nothing else tells the lane: uvicorn
+        # runs the proxy with or without its lifespan).
+        self.clients = 0
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.https else None
         app.closers.append(self.close)
 
@@ -230,8 +241,18 @@ class _Lane:
         return None
 
     def give_back(self, upstream: _Upstream) -> None:
+        if not self.clients:
+            upstream.close()
+            return
         upstream.idle_since = asyncio.get_running_loop().time()
         self.idle.append(upstream)
+
+    def left(self) -> None:
+        """A client's connection to the proxy closed."""
+        self.clients -= 1
+        if not self.clients:
+            while self.idle:
+                self.idle.pop().close()
 
     async def connect(self) -> _Upstream:
         loop = asyncio.get_running_loop()
