@@ -1,5 +1,8 @@
 """The recording reverse proxy: an ASGI app that forwards to a target and keeps a cassette.
 
+(``nemokit proxy`` serves it with a fast lane for plain requests, :mod:`._lane`, which hands
+everything else to this app's code: what follows holds on both paths.)
+
 Every request is forwarded over one pooled transport, called directly: httpx's request and
 response objects over aiohttp's client (:mod:`._aiohttp_transport`: its C parser and pool cost a
 third of httpcore's CPU per request), with nothing added to or decoded from what passes. An

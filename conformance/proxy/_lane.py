@@ -292,6 +292,7 @@ class _Upstream(asyncio.Protocol):
         self.answered = False  # bytes arrived for the current exchange
         self._headers: list[tuple[bytes, bytes]] = []
         self._informational = False
+        self.paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -300,6 +301,17 @@ class _Upstream(asyncio.Protocol):
         assert self.transport is not None
         self.exchange, self.heard, self.answered = exchange, False, False
         self.transport.write(data)
+
+    def pause(self) -> None:
+        """Read no more for now (a streamed answer's bytes wait for a slow client)."""
+        if self.transport is not None and not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.transport is not None and self.paused:
+            self.paused = False
+            self.transport.resume_reading()
 
     def transport_closing(self) -> bool:
         return self.transport is None or self.transport.is_closing()
@@ -353,6 +365,7 @@ class _Upstream(asyncio.Protocol):
             return
         exchange, self.exchange = self.exchange, None
         if self.parser.should_keep_alive() and not self.closing and exchange is not None:
+            self.resume()  # the answer ended while a slow client held the reading back
             self.lane.give_back(self)
         else:
             self.close()
@@ -564,8 +577,7 @@ class _Arriving(httpx.AsyncByteStream):
         upstream = self._exchange._upstream
         if self._size > _BUFFERED and not self._paused and upstream is not None:
             self._paused = True
-            if upstream.transport is not None:
-                upstream.transport.pause_reading()
+            upstream.pause()
         self._wake()
 
     def end(self) -> None:
@@ -599,8 +611,8 @@ class _Arriving(httpx.AsyncByteStream):
     def _resume(self) -> None:
         self._paused = False
         upstream = self._exchange._upstream
-        if upstream is not None and upstream.transport is not None:
-            upstream.transport.resume_reading()
+        if upstream is not None:
+            upstream.resume()
 
     async def aclose(self) -> None:
         if not self._ended:  # read no further (the client left, or the answer was refused)
