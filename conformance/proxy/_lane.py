@@ -198,6 +198,8 @@ class _Lane:
         self.port = target.port or (443 if self.https else 80)
         self.host_line = b"host: " + target.netloc + b"\r\n"
         self.preserve_host = b"host" not in app._drop
+        #: Answers the lane writes back itself: small (and within the proxy's ``max_body``).
+        self.small = min(SMALL_ANSWER, app.max_body)
         self.idle: list[_Upstream] = []
         self.connecting: set[asyncio.Task[None]] = set()
         self.carried = 0  #: requests that took the lane (for tests and curious users)
@@ -472,7 +474,7 @@ class _Exchange:
     def head(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         self._status, self._answer_headers = status, headers
         declared, stream = _framing(headers)
-        if declared is None or declared > SMALL_ANSWER or stream:
+        if declared is None or declared > self.lane.small or stream:
             self._stream = _Arriving(self)
             self._relay(self._stream)
 

@@ -16,7 +16,7 @@ import pytest
 from _inproc import UNKNOWN_SID
 from _targets import RELEASE, FaultTarget, recording_proxy
 
-from conformance.cassettes._cassette import load_cassette
+from conformance.cassettes._cassette import JsonBody, load_cassette
 from conformance.drivers._served import ServedApp
 from conformance.proxy import ProxyApp
 from conformance.proxy._lane import LaneProtocol, _Lane
@@ -127,6 +127,40 @@ def test_hop_by_hop_headers_are_dropped_both_ways_and_the_rest_passes(
     assert b"x-end: kept" in head
     assert b"via: 1.1 nemokit-proxy" in head
     assert _carried(app) == 2
+
+
+def test_a_small_body_and_an_http_1_0_client_take_the_lane(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "small.json")
+    host = served.url.removeprefix("http://")
+    body = b'{"a": 1}'
+    options = (f"OPTIONS /echo HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
+    with served:
+        (echo,) = _raw(served.url, options + body, 1)
+        (old,) = _raw(served.url, b"GET /ok HTTP/1.0\r\n\r\n", 1)
+    assert b"content-length: 8\r\n" in echo.partition(b"\r\n\r\n")[2].lower()
+    head, _, answer = old.partition(b"\r\n\r\n")
+    assert answer == b'{"code": 0, "message": "success", "data": {"ok": true}}'
+    assert b"connection: close" in head.lower()  # an HTTP/1.0 client's connection ends
+    recorded = load_cassette(app.save() or tmp_path).interactions
+    assert recorded[0].request.method == "OPTIONS"
+    assert isinstance(recorded[0].request.body, JsonBody)
+    assert recorded[0].request.body.value == {"a": 1}
+    assert _carried(app) == 2
+
+
+def test_a_small_answer_over_a_smaller_max_body_is_refused_on_the_lane(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "tiny.json", max_body=10)
+    with served, httpx.Client(base_url=served.url) as client:
+        answer = client.get("/ok")
+    assert answer.status_code == 502
+    assert "too big" in answer.json()["message"]
+    assert [f["kind"] for f in app.failures] == ["too big"]
+    assert _carried(app) == 1
 
 
 def test_pipelined_requests_on_one_connection_are_answered_in_order(
