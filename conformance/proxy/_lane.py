@@ -42,6 +42,7 @@ rules (``tests/proxy/test_proxy_lane.py`` holds them).
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import urllib.parse
 import weakref
@@ -61,6 +62,8 @@ from nemokit import contract
 
 from ._app import SMALL_ANSWER, VIA, ProxyApp, Receive, Send, _framing, _Ticket
 from ._hop import end_to_end
+
+log = logging.getLogger("nemokit.proxy")
 
 __all__ = ["KEEPALIVE_EXPIRY", "SMALL_REQUEST", "LaneProtocol"]
 
@@ -117,6 +120,7 @@ class LaneProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         if self._lane is not None:
             self._lane.clients += 1
+            self._lane.stopping = False
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._lane is not None:
@@ -201,6 +205,10 @@ class _Lane:
         #: Answers the lane writes back itself: small (and within the proxy's ``max_body``).
         self.small = min(SMALL_ANSWER, app.max_body)
         self.idle: list[_Upstream] = []
+        self.busy: set[_Upstream] = set()
+        self.stopping = (
+            False  # closed by the app's shutdown: no new connections until a client comes
+        )
         self.connecting: set[asyncio.Task[None]] = set()
         self.carried = 0  #: requests that took the lane (for tests and curious users)
         # Connections of clients to the proxy: with none left, idle connections to the target
@@ -273,9 +281,13 @@ class _Lane:
         return upstream
 
     def close(self) -> None:
-        """Close the idle connections (the proxy is stopping)."""
+        """Close every connection to the target (the proxy is stopping): the requests still
+        waiting for an answer get the ASGI path's 502 where their client is still there."""
+        self.stopping = True
         while self.idle:
             self.idle.pop().close()
+        for upstream in list(self.busy):
+            upstream.close()
         for task in self.connecting:
             task.cancel()
 
@@ -302,6 +314,7 @@ class _Upstream(asyncio.Protocol):
     def send(self, exchange: _Exchange, data: bytes) -> None:
         assert self.transport is not None
         self.exchange, self.heard, self.answered = exchange, False, False
+        self.lane.busy.add(self)
         self.transport.write(data)
 
     def pause(self) -> None:
@@ -320,6 +333,7 @@ class _Upstream(asyncio.Protocol):
 
     def close(self) -> None:
         self.closing = True
+        self.lane.busy.discard(self)
         if self.transport is not None:
             self.transport.abort()
 
@@ -338,6 +352,7 @@ class _Upstream(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self.lane.busy.discard(self)
         if self in self.lane.idle:
             self.lane.idle.remove(self)
         exchange, self.exchange = self.exchange, None
@@ -366,6 +381,7 @@ class _Upstream(asyncio.Protocol):
         if self._informational:
             return
         exchange, self.exchange = self.exchange, None
+        self.lane.busy.discard(self)
         if self.parser.should_keep_alive() and not self.closing and exchange is not None:
             self.resume()  # the answer ended while a slow client held the reading back
             self.lane.give_back(self)
@@ -493,8 +509,11 @@ class _Exchange:
         body = b"".join(self._chunks)
         self.protocol.answer(self, self._status, self._answer_headers, body)
         app = self.lane.app
-        request = app._lane_request(self._method_text, self.target, self.headers, self._body)
-        app._lane_done(self._ticket, request, self._status, self._answer_headers, body)
+        try:
+            request = app._lane_request(self._method_text, self.target, self.headers, self._body)
+            app._lane_done(self._ticket, request, self._status, self._answer_headers, body)
+        except Exception:  # never expected; raised here it would only break the target's parser
+            log.exception("%s %s: the exchange was not recorded", self._method_text, self.url)
 
     def lost(self, exc: Exception | None, *, nothing_back: bool) -> None:
         """The target closed the connection before the answer ended."""
@@ -506,7 +525,7 @@ class _Exchange:
             return
         reason = f" ({exc})" if exc is not None else ""
         error = httpx.RemoteProtocolError(f"the target closed the connection{reason}")
-        if nothing_back and (self._reused or not self._retried):
+        if nothing_back and not self.lane.stopping and (self._reused or not self._retried):
             # Nothing came back: a pooled connection may close just as it is reused (then the
             # request goes out on a new one, as aiohttp's pool does), and a new one may fail
             # once (sent once more, as the ASGI path does). Lane methods are all idempotent.
