@@ -6,6 +6,8 @@ aiohttp's request and answer objects and httpx's on the other, ~485 us of CPU pe
 No library parses and forwards at the cost needed (aiohttp alone, as a bare forwarder behind
 uvicorn, measured 1.68x), so the lane is hand-written on the two pieces that are cheap:
 httptools (llhttp in C, uvicorn's own parser) reads both sides, asyncio protocols move the bytes.
+A recorded GET on the lane costs ~270 us of CPU (most of it the recording, done after the client
+has its answer) and takes about 1.35x the direct GET.
 
 :class:`LaneProtocol` is uvicorn's httptools protocol (``uvicorn.Config(app, http=LaneProtocol)``,
 as ``nemokit proxy`` serves), with one step added once a request's headers are read: a *plain*
@@ -27,16 +29,17 @@ as the ASGI path sends it). What happens next depends on the answer:
   ``ProxyApp``'s own code in an ASGI cycle of uvicorn's: the 502 envelope and the failure notes,
   the cut, the client that leaves, the stream relayed as it comes, the grace on shutdown are the
   ones the ASGI path has, because they are its code. The answer's bytes so far and the rest as
-  it arrives come through an httpx stream; nothing is sent to the target twice, except a request
-  whose pooled connection broke before any byte came back (sent once more on a new one, as
-  the ASGI path does for idempotent methods, which all lane methods are).
+  it arrives come through an httpx stream. A request is sent again only when nothing at all
+  came back (lane methods are all idempotent): on a new connection after a pooled one broke (as
+  aiohttp's pool does), and once more after a new one broke (as the ASGI path does).
 
 The lane never holds more connections to the target than clients hold to the proxy (one
 exchange per client connection at a time); an idle one is reused for up to
-:data:`KEEPALIVE_EXPIRY` seconds. uvicorn's protocol internals are what the lane extends (the
-parser callbacks, ``cycle``, ``pipeline``, ``on_response_complete``): a lane exchange stands in
-``cycle`` while it runs, so pipelined requests, keep-alive and graceful shutdown keep uvicorn's
-rules (``tests/proxy/test_proxy_lane.py`` holds them).
+:data:`KEEPALIVE_EXPIRY` seconds, and closed when no client is connected or the app shuts down.
+uvicorn's protocol internals are what the lane extends (the parser callbacks, ``cycle``,
+``pipeline``, ``on_response_complete``): a lane exchange stands in ``cycle`` while it runs, so
+pipelined requests, keep-alive and graceful shutdown keep uvicorn's rules
+(``tests/proxy/test_proxy_lane.py`` holds them).
 """
 
 from __future__ import annotations
@@ -222,7 +225,7 @@ class _Lane:
         """A lane exchange for the request whose headers ``protocol`` just read, if plain."""
         parser = protocol.parser
         method, url = parser.get_method(), protocol.url
-        if method not in _METHODS or not url.startswith(b"/") or b"#" in url:
+        if method not in _METHODS or not url.startswith(b"/") or b"#" in url or not url.isascii():
             return None
         for name, value in protocol.headers:
             if name in _NOT_PLAIN:
