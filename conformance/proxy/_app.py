@@ -437,16 +437,18 @@ class ProxyApp:
         return recorder.respond(ticket.slot, request, sink, response, ticket.at)
 
     def _lane_done(
-        self, ticket: _Ticket | None, request: httpx.Request, status: int,
+        self, ticket: _Ticket | None, request: Callable[[], httpx.Request], status: int,
         headers: list[tuple[bytes, bytes]], body: bytes,
     ) -> None:  # fmt: skip
-        """Record a small plain exchange the lane answered (its client has the answer)."""
+        """Record a small plain exchange the lane answered (its client has the answer);
+        ``request`` builds the request (only a recording needs it)."""
         if ticket is None or self._recorder is None:
             self._own.forwarded += 1
             return
+        sent = request()
         answer = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body),
-                                request=request)  # fmt: skip
-        for _ in self._lane_watch(ticket, request, answer).iter_raw():
+                                request=sent)  # fmt: skip
+        for _ in self._lane_watch(ticket, sent, answer).iter_raw():
             pass  # the recorder sees the body go by, as it does on the ASGI path
         self._recorder.flush()
 

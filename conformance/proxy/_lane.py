@@ -513,8 +513,7 @@ class _Exchange:
         self.protocol.answer(self, self._status, self._answer_headers, body)
         app = self.lane.app
         try:
-            request = app._lane_request(self._method_text, self.target, self.headers, self._body)
-            app._lane_done(self._ticket, request, self._status, self._answer_headers, body)
+            app._lane_done(self._ticket, self._request, self._status, self._answer_headers, body)
         except Exception:  # never expected; raised here it would only break the target's parser
             log.exception("%s %s: the exchange was not recorded", self._method_text, self.url)
 
@@ -556,13 +555,14 @@ class _Exchange:
     def _method_text(self) -> str:
         return self.method.decode("ascii")
 
-    @property
-    def _body(self) -> bytes:
-        return b"".join(self.request_body)
+    def _request(self) -> httpx.Request:
+        """The request as the ASGI path builds it (for the recorder and the failure notes)."""
+        body = b"".join(self.request_body)
+        return self.lane.app._lane_request(self._method_text, self.target, self.headers, body)
 
     def _relay(self, stream: _Arriving) -> None:
         app = self.lane.app
-        request = app._lane_request(self._method_text, self.target, self.headers, self._body)
+        request = self._request()
         answer = httpx.Response(self._status, headers=self._answer_headers, stream=stream,
                                 request=request)  # fmt: skip
         answer = app._lane_watch(self._ticket, request, answer)
@@ -574,7 +574,7 @@ class _Exchange:
 
     def _no_answer(self, error: httpx.TransportError) -> None:
         app = self.lane.app
-        request = app._lane_request(self._method_text, self.target, self.headers, self._body)
+        request = self._request()
         app._lane_unanswered(self._ticket, request)
 
         async def run(receive: Receive, send: Send) -> None:
