@@ -129,6 +129,21 @@ def test_hop_by_hop_headers_are_dropped_both_ways_and_the_rest_passes(
     assert _carried(app) == 2
 
 
+@pytest.mark.parametrize("preserve", [False, True])
+def test_the_target_gets_its_own_host_or_the_clients_with_preserve_host(
+    target: FaultTarget, tmp_path: pathlib.Path, preserve: bool
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "host.json", preserve_host=preserve)
+    request = b"GET /echo HTTP/1.1\r\nHost: proxy.example:8766\r\n\r\n"
+    with served:
+        (echo,) = _raw(served.url, request, 1)
+    hosts = [line for line in echo.partition(b"\r\n\r\n")[2].lower().split(b"\r\n")
+             if line.startswith(b"host:")]  # fmt: skip
+    expected = b"proxy.example:8766" if preserve else target.url.removeprefix("http://").encode()
+    assert hosts == [b"host: " + expected]
+    assert _carried(app) == 1
+
+
 def test_a_small_body_and_an_http_1_0_client_take_the_lane(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
