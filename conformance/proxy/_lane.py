@@ -163,7 +163,11 @@ class LaneProtocol(HttpToolsProtocol):
         async def app(scope: Any, receive: Receive, send: Send) -> None:
             await run(receive, send)
 
-        self._start_asgi_task(cycle, cast(Any, app))
+        # As uvicorn starts a cycle (0.29 to 0.55): a task it waits for, and cancels after the
+        # grace, on shutdown.
+        task = self.loop.create_task(cycle.run_asgi(cast(Any, app)))
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
 
     def answer(self, exchange: _Exchange, status: int, headers: list[tuple[bytes, bytes]],
                body: bytes) -> None:  # fmt: skip
