@@ -53,7 +53,8 @@ def _route(path: str, media_type: str, text: str) -> Route:
 
 def proxy() -> Any:
     """The recording proxy in front of ``BENCH_PROXY_TARGET``, recording (mode ``all``) into
-    ``BENCH_PROXY_CASSETTE`` when set (else forwarding only)."""
+    ``BENCH_PROXY_CASSETTE`` when set (else forwarding only). Serve it as ``nemokit proxy`` does,
+    with the fast lane: ``serve("bench._apps:proxy", http=nemokit.cli._proxy_cmd.proxy_http())``."""
     from conformance.proxy import ProxyApp
 
     cassette = os.environ.get("BENCH_PROXY_CASSETTE") or None

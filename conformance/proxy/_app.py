@@ -1,5 +1,8 @@
 """The recording reverse proxy: an ASGI app that forwards to a target and keeps a cassette.
 
+(``nemokit proxy`` serves it with a fast lane for plain requests, :mod:`._lane`, which hands
+everything else to this app's code: what follows holds on both paths.)
+
 Every request is forwarded over one pooled transport, called directly: httpx's request and
 response objects over aiohttp's client (:mod:`._aiohttp_transport`: its C parser and pool cost a
 third of httpcore's CPU per request), with nothing added to or decoded from what passes. An
@@ -34,7 +37,7 @@ import os
 import pathlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import httpx
@@ -42,11 +45,12 @@ import httpx
 from nemokit import contract
 from nemokit._clock import Clock
 
+from ..cassettes._capture import BodySink
 from ..cassettes._cassette import CassetteError, dumps_cassette, save_cassette
 from ..cassettes._playback import Timing
 from ..cassettes._redact import SECRET_RE, Redactor, find_secrets
 from ..cassettes._replay import CassetteRouter, build_router
-from ..cassettes._replay_values import CassetteMiss, RecordMode
+from ..cassettes._replay_values import CassetteMiss, LogEntry, RecordMode, _sent
 from ._aiohttp_transport import AiohttpTransport
 from ._hop import end_to_end
 
@@ -63,7 +67,7 @@ log = logging.getLogger("nemokit.proxy")
 DEFAULT_MAX_BODY = 2 * 1024 * 1024 * 1024
 #: Requests bodies are read whole (the replay key needs them): an upload's limit, plus room.
 MAX_REQUEST_BODY = contract.MAX_UPLOAD_BYTES + 1024 * 1024
-_VIA = (b"via", b"1.1 nemokit-proxy")
+VIA = (b"via", b"1.1 nemokit-proxy")
 #: Plain answers up to this size are read whole without watching for the client to leave.
 SMALL_ANSWER = 64 * 1024
 #: How many distinct URLs the proxy keeps parsed.
@@ -152,6 +156,10 @@ class ProxyApp:
         self._unanswered = 0  # live sends that got no answer (the router counted them recorded)
         self.failures: list[dict[str, Any]] = []
         self._redactor = Redactor()
+        # The fast lane (:mod:`._lane`) sends over its own connections: not with a given upstream.
+        self._own_pool = upstream is None
+        #: Called by :meth:`aclose` (the fast lane's connections).
+        self.closers: list[Callable[[], None]] = []
         real: httpx.AsyncBaseTransport | None = upstream
         if real is None and self.target is not None:
             real = _pool()
@@ -219,6 +227,8 @@ class ProxyApp:
         await self._transport.aclose()
         if self._real is not None and self._real is not self._transport:
             await self._real.aclose()
+        for close in self.closers:
+            close()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
@@ -232,7 +242,7 @@ class ProxyApp:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         url = self._base + scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
-        headers = [*end_to_end(scope["headers"], drop=self._drop), _VIA]
+        headers = [*end_to_end(scope["headers"], drop=self._drop), VIA]
         try:
             request = httpx.Request(
                 method, self._url(url + ("?" + query if query else "")), headers=headers,
@@ -253,10 +263,23 @@ class ProxyApp:
             await _envelope(send, path, 404, str(miss))
             return
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
-            self._own.failed += 1
-            detail = self._fail(request, "no answer", error)
-            await _envelope(send, path, 502, f"the target gave no usable answer: {detail}")
+            await self._no_answer(request, path, error, send)
             return
+        await self._relay(request, path, response, receive, send)
+
+    async def _no_answer(
+        self, request: httpx.Request, path: str, error: object, send: Send
+    ) -> None:
+        """The ``502`` for a request the target gave no usable answer to (noted as a failure)."""
+        self._own.failed += 1
+        detail = self._fail(request, "no answer", error)
+        await _envelope(send, path, 502, f"the target gave no usable answer: {detail}")
+
+    async def _relay(
+        self, request: httpx.Request, path: str, response: httpx.Response, receive: Receive,
+        send: Send,
+    ) -> None:  # fmt: skip
+        """Hand the target's answer on (or refuse one declared over ``max_body``)."""
         declared, streamed = _framing(response.headers.raw)
         if declared is not None and declared > self.max_body:
             self._own.failed += 1
@@ -298,7 +321,7 @@ class ProxyApp:
         which stops the reading. A plain exchange's recording is worked out once the client has
         its answer.
         """
-        headers = [*end_to_end(response.headers.raw), _VIA]
+        headers = [*end_to_end(response.headers.raw), VIA]
         start = {"type": "http.response.start", "status": response.status_code, "headers": headers}
         try:
             if small:
@@ -371,6 +394,74 @@ class ProxyApp:
                 "%s %s: the answer ended short of its length", request.method, request.url.path
             )
 
+    # --- what the fast lane (:mod:`._lane`) shares -----------------------------------------------
+
+    @property
+    def lane_ready(self) -> bool:
+        """Whether the fast lane may carry plain requests: every request goes to the target
+        (forwarding only, or recording with nothing to replay: mode ``all``, or a first
+        recording), over the proxy's own connections (no ``upstream`` given)."""
+        if self.target is None or not self._own_pool:
+            return False
+        return self.router is None or self.router._live_only
+
+    def _lane_begin(self) -> _Ticket | None:
+        """Count a live send as the replay router counts one, and keep the request's place in
+        the cassette (the order requests were sent in); ``None`` when nothing is recorded."""
+        router, recorder = self.router, self._recorder
+        if router is None or recorder is None:
+            return None
+        router.stats.requests += 1
+        router.stats.recorded += 1
+        return _Ticket(recorder.reserve(), recorder.now())
+
+    def _lane_request(
+        self, method: str, url: httpx.URL, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> httpx.Request:
+        """The request as :meth:`_http` builds it, for the recorder and the failure notes."""
+        headers = [*end_to_end(headers, drop=self._drop), VIA]
+        return httpx.Request(method, url, headers=headers, content=body,
+                             extensions={"timeout": self._timeout})  # fmt: skip
+
+    def _lane_watch(
+        self, ticket: _Ticket | None, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Response:
+        """``response`` as the recording transport hands it on: its body watched by the
+        recorder (the same steps as :class:`~conformance.cassettes.AsyncRecordingTransport`)."""
+        router, recorder = self.router, self._recorder
+        if ticket is None or router is None or recorder is None:
+            return response
+        router.log.append(LogEntry(_sent(request), None, "live", router.clock.now()))
+        sink = BodySink()
+        sink.feed(request.content)
+        return recorder.respond(ticket.slot, request, sink, response, ticket.at)
+
+    def _lane_done(
+        self, ticket: _Ticket | None, request: Callable[[], httpx.Request], status: int,
+        headers: list[tuple[bytes, bytes]], body: bytes,
+    ) -> None:  # fmt: skip
+        """Record a small plain exchange the lane answered (its client has the answer);
+        ``request`` builds the request (only a recording needs it)."""
+        if ticket is None or self._recorder is None:
+            self._own.forwarded += 1
+            return
+        sent = request()
+        answer = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body),
+                                request=sent)  # fmt: skip
+        for _ in self._lane_watch(ticket, sent, answer).iter_raw():
+            pass  # the recorder sees the body go by, as it does on the ASGI path
+        self._recorder.flush()
+
+    def _lane_unanswered(self, ticket: _Ticket | None, request: httpx.Request) -> None:
+        """A live send that got no answer: its place is given up (as the recording transport
+        drops it) and it is not counted as recorded."""
+        router, recorder = self.router, self._recorder
+        if ticket is None or router is None or recorder is None:
+            return
+        router.log.append(LogEntry(_sent(request), None, "live", router.clock.now()))
+        recorder.drop(ticket.slot)
+        self._unanswered += 1
+
     # --- bookkeeping ------------------------------------------------------------------------------
 
     def _fail(self, request: httpx.Request, kind: str, error: object) -> str:
@@ -402,6 +493,13 @@ class ProxyApp:
                 "a token reached the recording; nothing was written", file=str(self.path)
             )
         return save_cassette(cassette, self.path)
+
+
+class _Ticket(NamedTuple):
+    """A lane request's place in the cassette and when it was sent."""
+
+    slot: int
+    at: float
 
 
 def _small_and_plain(
@@ -464,6 +562,6 @@ async def _envelope(send: Send, path: str, status: int, message: str) -> None:
         body = {"code": status, "message": message, "data": None}
     data = json.dumps(body, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-               (b"x-nemokit-proxy", b"1"), _VIA]  # fmt: skip
+               (b"x-nemokit-proxy", b"1"), VIA]  # fmt: skip
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data, "more_body": False})

@@ -1,5 +1,9 @@
 """``nemokit proxy``: the recording reverse proxy under uvicorn (see :mod:`conformance.proxy`).
 
+uvicorn runs with the proxy's fast lane (:data:`LANE`, :mod:`conformance.proxy._lane`): plain
+requests are forwarded and answered without an ASGI cycle, everything else runs the ASGI app as
+usual. Without httptools (PyPy) the proxy runs on uvicorn's own stack, without the lane.
+
 Any client points ``NEMO_API_URL`` at it. The cassette is written atomically when the proxy stops,
 Ctrl-C and SIGTERM included (uvicorn turns both into a graceful shutdown; open streams get a few
 seconds, then are cut and recorded as such), and one summary line says what happened.
@@ -15,10 +19,20 @@ from typing import Any
 
 import click
 
-__all__ = ["proxy_command"]
+__all__ = ["LANE", "proxy_command", "proxy_http"]
 
 #: Seconds open streams get to finish when the proxy is asked to stop.
 _GRACE = 3
+#: uvicorn's ``http`` setting for the proxy (an import string, as uvicorn takes one): its
+#: httptools protocol with the fast lane. The benchmarks serve the proxy with it too.
+LANE = "conformance.proxy._lane:LaneProtocol"
+
+
+def proxy_http() -> str:
+    """:data:`LANE` where httptools is installed, else uvicorn's ``auto``."""
+    import importlib.util
+
+    return LANE if importlib.util.find_spec("httptools") is not None else "auto"
 
 
 def _timing(text: str) -> Any:
@@ -100,7 +114,7 @@ def proxy_command(
     for line in _banner(app, host, port):
         click.echo(line)
     settings = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
-                              server_header=False, date_header=False,
+                              server_header=False, date_header=False, http=proxy_http(),
                               timeout_graceful_shutdown=_GRACE)  # fmt: skip
     logging.basicConfig(level=logging.WARNING, format="proxy: %(message)s")
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again for the

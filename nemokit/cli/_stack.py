@@ -15,7 +15,8 @@ from typing import Any
 __all__ = ["describe_stack", "stack_parts"]
 
 #: uvicorn's HTTP protocol classes, by the names people know the parsers by.
-_PARSERS = {"HttpToolsProtocol": "httptools", "H11Protocol": "h11"}
+_PARSERS = {"HttpToolsProtocol": "httptools", "H11Protocol": "h11",
+            "LaneProtocol": "httptools with the proxy's fast lane"}  # fmt: skip
 _PURE_PYTHON = ("asyncio", "h11")
 
 

@@ -7,7 +7,9 @@ no framework allows: ``/ok`` (a JSON answer), ``/garbage`` (not HTTP at all), ``
 (an answer carrying a token), ``/flaky`` (every other request is dropped without an answer;
 ``FLAKY_SEEN`` counts them by method), ``/echo`` (the request's head, byte for byte, as the body),
 ``/gzip`` (a gzip-encoded JSON answer, :data:`GZIPPED`), ``/cookie`` (sets a cookie),
-``/redirect`` (a 302 to ``/ok``).
+``/redirect`` (a 302 to ``/ok``), ``/hop`` (an answer with hop-by-hop headers), ``/held`` (an
+SSE stream whose second event waits until :data:`RELEASE` is set: proof that the first one
+reached the client while the stream was still open).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import threading
 
 from conformance.drivers._served import ServedApp
 from conformance.proxy import ProxyApp
+from conformance.proxy._lane import LaneProtocol
 
 TOKEN = "nmv_usr_FaultTargetSecret123"
 BIG = 100 * 1024 * 1024
 _CHUNK = b"\0" * (1024 * 1024)
 FLAKY_SEEN: dict[str, int] = {}
+RELEASE = threading.Event()
 GZIPPED = gzip.compress(b'{"code": 0, "message": "success", "data": {"zipped": true}}', mtime=0)
 
 
@@ -72,6 +76,18 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             for _ in range(BIG // len(_CHUNK)):
                 writer.write(_CHUNK)
                 await writer.drain()
+        elif path == b"/hop":
+            writer.write(_json(b'{"code": 0, "message": "success", "data": {}}',
+                               b"connection: x-hop\r\nx-hop: 1\r\nkeep-alive: timeout=5\r\n"
+                               b"proxy-authenticate: Basic\r\nx-end: kept\r\n"))  # fmt: skip
+        elif path == b"/held":
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                         b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
+            for event in (b"data: one\n\n", b"data: two\n\n"):
+                writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+                await writer.drain()
+                await asyncio.get_running_loop().run_in_executor(None, RELEASE.wait, 10)
+            writer.write(b"0\r\n\r\n")
         elif path == b"/token":
             body = b'{"code": 0, "message": "ok", "data": {"token": "%s"}}' % TOKEN.encode()
             writer.write(_json(body))
@@ -123,6 +139,6 @@ def closed_port_url() -> str:
 
 def recording_proxy(url: str, path: pathlib.Path, **options: object) -> tuple[ProxyApp, ServedApp]:
     """The proxy in front of ``url``, recording everything (mode ``all``) into ``path``, served
-    on loopback."""
+    on loopback as ``nemokit proxy`` serves it (uvicorn with the fast lane)."""
     app = ProxyApp(url, cassette=path, mode="all", **options)  # type: ignore[arg-type]
-    return app, ServedApp(app, lifespan="on")
+    return app, ServedApp(app, lifespan="on", http=LaneProtocol)

@@ -58,6 +58,7 @@ def test_sigterm_with_a_stream_open_writes_the_cassette_whole(tmp_path: pathlib.
             token = answer.json()["data"]["token"]
             auth = {"authorization": f"Bearer {token}"}
             sid = client.post(contract.PATH_SESSION, json={"task_name": "p"}, headers=auth)
+            balance = client.get(contract.PATH_CREDITS, headers=auth)  # on the fast lane
             body = {"app_name": "nemo_agent", "user_id": "me",
                     "session_id": sid.json()["data"]["session_id"],
                     "new_message": {"parts": [{"text": "add a title"}]}}  # fmt: skip
@@ -70,10 +71,12 @@ def test_sigterm_with_a_stream_open_writes_the_cassette_whole(tmp_path: pathlib.
                         pass
         output = p.communicate(timeout=30)[0]
     assert first
+    assert balance.json()["code"] == 0
     assert p.returncode == 0, output
-    assert f"proxy: 3 recorded, 0 replayed, 0 missed; wrote {path}" in output
+    assert f"proxy: 4 recorded, 0 replayed, 0 missed; wrote {path}" in output
     cassette = load_cassette(path)
-    assert [i.request.path for i in cassette.interactions][-1] == contract.PATH_RUN_SSE
+    paths = [i.request.path for i in cassette.interactions]
+    assert paths[-2:] == [contract.PATH_CREDITS, contract.PATH_RUN_SSE]
     stream = cassette.interactions[-1].response
     assert stream.events
     assert stream.client_closed or stream.cut

@@ -1,0 +1,331 @@
+"""The proxy's fast lane (``conformance.proxy._lane``) against the ASGI path it stands in for:
+the same cassette for the same GETs, hop-by-hop headers dropped both ways, connections kept and
+reused, clients never mixed, pipelined requests answered in order, faults handed to the ASGI
+path's code, streams still streamed, and replays never on the lane."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from _inproc import UNKNOWN_SID
+from _targets import RELEASE, FaultTarget, recording_proxy
+
+from conformance.cassettes._cassette import JsonBody, load_cassette
+from conformance.drivers._served import ServedApp
+from conformance.proxy import ProxyApp
+from conformance.proxy._lane import LaneProtocol, _Lane
+from mockserver import MockServer
+from mockserver._config import MockConfig
+from nemokit import contract
+from nemokit._clock import VirtualClock
+
+pytestmark = [pytest.mark.socket]
+
+
+def _carried(app: ProxyApp) -> int:
+    lane = _Lane.of(app)
+    assert lane is not None
+    return lane.carried
+
+
+@pytest.fixture
+def mock() -> Iterator[ServedApp]:
+    """The mock on loopback (virtual time: its answers do not depend on when they are asked)."""
+    config = MockConfig().replace(seed=1, noise_rate=0.0, silent_rate=0.0)
+    served = ServedApp(MockServer(config, VirtualClock()).app)
+    with served:
+        yield served
+
+
+def _token(url: str) -> str:
+    answer = httpx.post(url + contract.PATH_ANONYMOUS_TOKEN, headers={"x-client-id": "lane"})
+    token: str = answer.json()["data"]["token"]
+    return token
+
+
+def _record(mock_url: str, path: pathlib.Path, token: str, **served: Any) -> ProxyApp:
+    """The same GETs through a recording proxy served with ``served`` settings."""
+    app = ProxyApp(mock_url, cassette=path, mode="all", clock=VirtualClock())
+    auth = {"authorization": f"Bearer {token}", "x-skill-version": "1.2.3"}
+    with (
+        ServedApp(app, lifespan="on", **served) as proxy,
+        httpx.Client(base_url=proxy.url, headers=auth) as c,
+    ):
+        assert c.get(contract.PATH_CREDITS).status_code == 200
+        assert c.get(contract.PATH_STATE.format(sid=UNKNOWN_SID)).json()["code"] == 1002
+        assert c.get(contract.PATH_CREDITS, params={"t": token, "n": "1"}).status_code == 200
+        assert c.delete(contract.PATH_STATE.format(sid=UNKNOWN_SID)).status_code == 405
+    assert app.save() == path
+    return app
+
+
+def test_the_lane_records_the_same_cassette_as_the_asgi_path(
+    mock: ServedApp, tmp_path: pathlib.Path
+) -> None:
+    token = _token(mock.url)
+    lane = _record(mock.url, tmp_path / "lane.json", token, http=LaneProtocol)
+    asgi = _record(mock.url, tmp_path / "asgi.json", token, http="httptools")
+    assert (_carried(lane), _carried(asgi)) == (4, 0)
+    assert lane.stats == asgi.stats
+    recorded = [load_cassette(tmp_path / name).interactions for name in ("lane.json", "asgi.json")]
+    assert recorded[0] == recorded[1]
+    assert len(recorded[0]) == 4
+    text = (tmp_path / "lane.json").read_text(encoding="utf-8")
+    assert token not in text  # the token in the query and the header was redacted
+    assert recorded[0][0].request.headers["x-skill-version"] == "1.2.3"
+
+
+def _raw(url: str, requests: bytes, answers: int) -> list[bytes]:
+    """Send ``requests`` (raw bytes, maybe several) on one connection; the answers' raw texts."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(requests)
+        data = b""
+        while data.count(b"HTTP/1.1 ") < answers or not _whole(data, answers):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return [b"HTTP/1.1 " + part for part in data.split(b"HTTP/1.1 ")[1:]]
+
+
+def _whole(data: bytes, answers: int) -> bool:
+    last = data.rsplit(b"HTTP/1.1 ", 1)[1]
+    head, _, body = last.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False
+
+
+def test_hop_by_hop_headers_are_dropped_both_ways_and_the_rest_passes(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "hop.json")
+    host = served.url.removeprefix("http://")
+    request = (f"GET /echo HTTP/1.1\r\nHost: {host}\r\nConnection: x-drop-me\r\nX-Drop-Me: 1\r\n"
+               "TE: trailers\r\nProxy-Authorization: Basic eA==\r\nX-Skill-Source: cli\r\n"
+               "X-Client-Id: c-1\r\n\r\n").encode()  # fmt: skip
+    with served:
+        (echo,) = _raw(served.url, request, 1)
+        (hop,) = _raw(served.url, f"GET /hop HTTP/1.1\r\nHost: {host}\r\n\r\n".encode(), 1)
+    echoed = echo.partition(b"\r\n\r\n")[2].lower()
+    for dropped in (b"x-drop-me", b"te:", b"proxy-authorization", b"connection"):
+        assert dropped not in echoed
+    assert b"x-skill-source: cli" in echoed
+    assert b"x-client-id: c-1" in echoed
+    assert b"via: 1.1 nemokit-proxy" in echoed
+    head = hop.partition(b"\r\n\r\n")[0].lower()
+    for dropped in (b"x-hop", b"keep-alive: timeout", b"proxy-authenticate"):
+        assert dropped not in head
+    assert b"x-end: kept" in head
+    assert b"via: 1.1 nemokit-proxy" in head
+    assert _carried(app) == 2
+
+
+@pytest.mark.parametrize("preserve", [False, True])
+def test_the_target_gets_its_own_host_or_the_clients_with_preserve_host(
+    target: FaultTarget, tmp_path: pathlib.Path, preserve: bool
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "host.json", preserve_host=preserve)
+    request = b"GET /echo HTTP/1.1\r\nHost: proxy.example:8766\r\n\r\n"
+    with served:
+        (echo,) = _raw(served.url, request, 1)
+    hosts = [line for line in echo.partition(b"\r\n\r\n")[2].lower().split(b"\r\n")
+             if line.startswith(b"host:")]  # fmt: skip
+    expected = b"proxy.example:8766" if preserve else target.url.removeprefix("http://").encode()
+    assert hosts == [b"host: " + expected]
+    assert _carried(app) == 1
+
+
+def test_a_small_body_and_an_http_1_0_client_take_the_lane(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "small.json")
+    host = served.url.removeprefix("http://")
+    body = b'{"a": 1}'
+    options = (f"OPTIONS /echo HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
+    with served:
+        (echo,) = _raw(served.url, options + body, 1)
+        (old,) = _raw(served.url, b"GET /ok HTTP/1.0\r\n\r\n", 1)
+    assert b"content-length: 8\r\n" in echo.partition(b"\r\n\r\n")[2].lower()
+    head, _, answer = old.partition(b"\r\n\r\n")
+    assert answer == b'{"code": 0, "message": "success", "data": {"ok": true}}'
+    assert b"connection: close" in head.lower()  # an HTTP/1.0 client's connection ends
+    recorded = load_cassette(app.save() or tmp_path).interactions
+    assert recorded[0].request.method == "OPTIONS"
+    assert isinstance(recorded[0].request.body, JsonBody)
+    assert recorded[0].request.body.value == {"a": 1}
+    assert _carried(app) == 2
+
+
+def test_a_small_answer_over_a_smaller_max_body_is_refused_on_the_lane(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "tiny.json", max_body=10)
+    with served, httpx.Client(base_url=served.url) as client:
+        answer = client.get("/ok")
+    assert answer.status_code == 502
+    assert "too big" in answer.json()["message"]
+    assert [f["kind"] for f in app.failures] == ["too big"]
+    assert _carried(app) == 1
+
+
+def test_pipelined_requests_on_one_connection_are_answered_in_order(
+    mock: ServedApp, tmp_path: pathlib.Path
+) -> None:
+    token = _token(mock.url)
+    app = ProxyApp(mock.url, cassette=tmp_path / "kept.json", mode="all")
+    # Requests that arrive while one is in flight wait for uvicorn's pipeline (the ASGI path, whose
+    # aiohttp pool closes with the lifespan).
+    with ServedApp(app, http=LaneProtocol, lifespan="on") as proxy:
+        host = proxy.url.removeprefix("http://")
+        one = (f"GET {{path}} HTTP/1.1\r\nHost: {host}\r\n"
+               f"Authorization: Bearer {token}\r\n\r\n")  # fmt: skip
+        paths = [contract.PATH_CREDITS, contract.PATH_STATE.format(sid=UNKNOWN_SID),
+                 contract.PATH_CREDITS]  # fmt: skip
+        answers = _raw(proxy.url, "".join(one.format(path=p) for p in paths).encode(), 3)
+    assert [a.split(b" ", 2)[1] for a in answers] == [b"200", b"200", b"200"]
+    assert [b'"available"' in a for a in answers] == [True, False, True]
+    assert b"not found" in answers[1]
+    recorded = load_cassette(app.save() or tmp_path).interactions
+    assert [i.request.path for i in recorded] == paths
+
+
+def test_one_client_keeps_its_connection_and_the_lane_reuses_one_to_the_target(
+    mock: ServedApp, tmp_path: pathlib.Path
+) -> None:
+    token = _token(mock.url)
+    app = ProxyApp(mock.url)  # forwarding only
+    auth = {"authorization": f"Bearer {token}"}
+    with (
+        ServedApp(app, http=LaneProtocol) as proxy,
+        httpx.Client(base_url=proxy.url, headers=auth) as client,
+    ):
+        seen: set[int] = set()
+        for _ in range(5):
+            answer = client.get(contract.PATH_CREDITS, extensions={"trace": None})
+            assert answer.status_code == 200
+            lane = _Lane.of(app)
+            assert lane is not None
+            seen.update(id(upstream) for upstream in lane.idle)
+            assert len(lane.idle) == 1
+    assert len(seen) == 1  # one connection to the target, reused
+    assert app.stats.forwarded == 5
+    assert _carried(app) == 5
+
+
+def test_concurrent_clients_get_their_own_answers(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "many.json")
+
+    async def client(number: int) -> list[bool]:
+        async with httpx.AsyncClient(base_url=served.url) as session:
+            mine = []
+            for turn in range(3):
+                who = f"client-{number}-{turn}"
+                answer = await session.get("/echo", headers={"x-client-id": who})
+                mine.append(f"x-client-id: {who}\r\n".encode() in answer.content)
+            return mine
+
+    async def everyone() -> list[list[bool]]:
+        return await asyncio.gather(*(client(n) for n in range(20)))
+
+    with served:
+        results = asyncio.run(everyone())
+    assert results == [[True] * 3] * 20
+    assert _carried(app) == 60
+    recorded = load_cassette(app.save() or tmp_path).interactions
+    assert len(recorded) == 60
+
+
+def test_faults_on_the_lane_get_the_asgi_paths_answers_and_notes(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "faults.json", max_body=1024 * 1024)
+    with served, httpx.Client(base_url=served.url) as client:
+        garbage, bad = client.get("/garbage"), client.get("/bad-header")
+        big = client.get("/big")
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get("/short")  # never a whole-looking answer
+        with client.stream("GET", "/cut") as stream:
+            cut = b"".join(stream.iter_bytes())  # a clean end
+        assert client.get("/ok").json()["data"] == {"ok": True}
+    assert [garbage.status_code, bad.status_code, big.status_code] == [502, 502, 502]
+    assert "no usable answer" in garbage.json()["message"]
+    assert "too big" in big.json()["message"]
+    assert cut == b'data: {"type": "text", "content": "one"}\n\n: ping\n\n'
+    kinds = [(f["request"], f["kind"]) for f in app.failures]
+    assert kinds == [
+        ("GET /garbage", "no answer"), ("GET /bad-header", "no answer"), ("GET /big", "too big"),
+        ("GET /short", "cut"), ("GET /cut", "cut"),
+    ]  # fmt: skip
+    assert _carried(app) == 6
+    recorded = {
+        i.request.path: i.response for i in load_cassette(app.save() or tmp_path).interactions
+    }
+    assert recorded["/short"].cut
+    assert recorded["/cut"].cut
+    assert recorded["/cut"].events is not None
+    assert len(recorded["/cut"].events) == 2
+    assert not recorded["/ok"].cut
+
+
+def test_a_target_that_is_down_gets_a_502_on_the_lane(tmp_path: pathlib.Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    app, served = recording_proxy(down, tmp_path / "down.json")
+    with served, httpx.Client(base_url=served.url) as client:
+        answer = client.get(contract.PATH_CREDITS)
+    assert answer.status_code == 502
+    assert "ConnectError" in answer.json()["message"]
+    assert answer.headers["x-nemokit-proxy"] == "1"
+    assert app.stats.summary() == "0 recorded, 0 replayed, 0 missed (1 failed at the target)"
+    assert _carried(app) == 1
+
+
+def test_a_stream_on_the_lane_reaches_the_client_while_it_is_still_open(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    RELEASE.clear()
+    app, served = recording_proxy(target.url, tmp_path / "held.json")
+    with (
+        served,
+        httpx.Client(base_url=served.url) as client,
+        client.stream("GET", "/held") as stream,
+    ):
+        chunks = stream.iter_raw()
+        first = next(chunks)  # the target holds the second event until RELEASE
+        RELEASE.set()
+        rest = b"".join(chunks)
+    assert first == b"data: one\n\n"
+    assert rest == b"data: two\n\n"
+    assert _carried(app) == 1
+    events = load_cassette(app.save() or tmp_path).interactions[0].response.events
+    assert events is not None
+    assert [e.raw for e in events] == ["data: one\n\n", "data: two\n\n"]
+
+
+def test_a_replaying_proxy_never_takes_the_lane(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "replay.json"
+    recorder, served = recording_proxy(target.url, path)
+    with served, httpx.Client(base_url=served.url) as client:
+        assert client.get("/ok").status_code == 200
+    recorder.save()
+    app = ProxyApp(cassette=path, mode="none")
+    with ServedApp(app, http=LaneProtocol) as proxy, httpx.Client(base_url=proxy.url) as client:
+        assert client.get("/ok").json()["data"] == {"ok": True}
+        assert client.get("/ok").status_code == 404  # played once, as VCR.py does
+    assert _Lane.of(app) is None
+    assert app.stats.replayed == 1
