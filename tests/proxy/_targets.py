@@ -32,6 +32,19 @@ RELEASE = threading.Event()
 GZIPPED = gzip.compress(b'{"code": 0, "message": "success", "data": {"zipped": true}}', mtime=0)
 
 
+async def _stream(writer: asyncio.StreamWriter, events: tuple[bytes, ...], *,
+                  held: bool = False) -> None:  # fmt: skip
+    """An event stream's head and ``events`` as chunks (no last chunk: the caller ends it or
+    not); ``held``: each event waits for :data:`RELEASE` (at most 10 s) before the next."""
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                 b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
+    for event in events:
+        writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+        await writer.drain()
+        if held:
+            await asyncio.get_running_loop().run_in_executor(None, RELEASE.wait, 10)
+
+
 def _json(body: bytes, extra: bytes = b"") -> bytes:
     head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
     return head + extra + b"content-length: %d\r\n\r\n" % len(body) + body
@@ -52,11 +65,7 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         elif path == b"/bad-header":
             writer.write(b"HTTP/1.1 200 OK\r\nx-bad: a\x00\x01b\r\ncontent-length: 2\r\n\r\n{}")
         elif path == b"/cut":
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
-            for event in (b'data: {"type": "text", "content": "one"}\n\n', b": ping\n\n"):
-                writer.write(b"%x\r\n%s\r\n" % (len(event), event))
-                await writer.drain()
+            await _stream(writer, (b'data: {"type": "text", "content": "one"}\n\n', b": ping\n\n"))
         elif path == b"/echo":
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n"
                          b"content-length: %d\r\n\r\n%s" % (len(head), head))  # fmt: skip
@@ -81,12 +90,7 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                                b"connection: x-hop\r\nx-hop: 1\r\nkeep-alive: timeout=5\r\n"
                                b"proxy-authenticate: Basic\r\nx-end: kept\r\n"))  # fmt: skip
         elif path == b"/held":
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
-            for event in (b"data: one\n\n", b"data: two\n\n"):
-                writer.write(b"%x\r\n%s\r\n" % (len(event), event))
-                await writer.drain()
-                await asyncio.get_running_loop().run_in_executor(None, RELEASE.wait, 10)
+            await _stream(writer, (b"data: one\n\n", b"data: two\n\n"), held=True)
             writer.write(b"0\r\n\r\n")
         elif path == b"/token":
             body = b'{"code": 0, "message": "ok", "data": {"token": "%s"}}' % TOKEN.encode()
