@@ -182,7 +182,10 @@ def test_the_page_never_holds_the_raw_token(mock: Mock, nemo: Nemo, page: Page) 
 
 def test_a_bad_setting_is_refused_inline_and_a_good_one_applies(mock: Mock, page: Page) -> None:
     page.goto(mock.ui + "#clock")
-    page.select_option("#config-form select[name=dialect]", "simple")
+    # The select shows the new value at once; the mock has it once the page's PATCH is answered.
+    with page.expect_response(lambda answer: answer.request.method == "PATCH") as patched:
+        page.select_option("#config-form select[name=dialect]", "simple")
+    assert patched.value.ok
     expect(page.locator("#config-form select[name=dialect]")).to_have_value("simple")
     assert mock.server.config.dialect.value == "simple"
     page.fill("#config-form input[name=silent_rate]", "7")
