@@ -180,15 +180,22 @@ class Recorder:
             request.stream = tee
             return slot, sink, tee
 
+    def capture(
+        self, slot: int, request: httpx.Request, sink: BodySink, response: httpx.Response, at: float
+    ) -> _ResponseCapture:
+        """Record the request; the capture that ``response``'s body is to be shown to, chunk
+        by chunk, then finished (what :meth:`respond` wraps around the body; a proxy that
+        writes the chunks itself feeds it directly)."""
+        if self.deferred and not _is_event_stream(response):
+            return _ResponseCapture(self, slot, response, request=(request, sink, at))
+        self.fill_request(slot, capture_request(request, sink, self.redactor), at)
+        return _ResponseCapture(self, slot, response)
+
     def respond(
         self, slot: int, request: httpx.Request, sink: BodySink, response: httpx.Response, at: float
     ) -> httpx.Response:
         """Record the request and give back ``response`` with its body watched as it streams."""
-        if self.deferred and not _is_event_stream(response):
-            capture = _ResponseCapture(self, slot, response, request=(request, sink, at))
-        else:
-            self.fill_request(slot, capture_request(request, sink, self.redactor), at)
-            capture = _ResponseCapture(self, slot, response)
+        capture = self.capture(slot, request, sink, response, at)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

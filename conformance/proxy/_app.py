@@ -51,6 +51,7 @@ from ..cassettes._playback import Timing
 from ..cassettes._redact import SECRET_RE, Redactor, find_secrets
 from ..cassettes._replay import CassetteRouter, build_router
 from ..cassettes._replay_values import CassetteMiss, LogEntry, RecordMode, _sent
+from ..cassettes._tee import _ResponseCapture
 from ._aiohttp_transport import AiohttpTransport
 from ._hop import end_to_end
 
@@ -435,6 +436,27 @@ class ProxyApp:
         sink = BodySink()
         sink.feed(request.content)
         return recorder.respond(ticket.slot, request, sink, response, ticket.at)
+
+    def _lane_capture(
+        self, ticket: _Ticket | None, request: httpx.Request, status: int,
+        headers: list[tuple[bytes, bytes]],
+    ) -> _ResponseCapture | None:  # fmt: skip
+        """What a stream the lane relays itself is shown to, chunk by chunk after each is
+        written (the capture :meth:`_lane_watch` wraps around a body); ``None`` when nothing is
+        recorded. Counted as :meth:`_relay` counts a stream."""
+        router, recorder = self.router, self._recorder
+        self._own.forwarded += router is None
+        if ticket is None or router is None or recorder is None:
+            return None
+        router.log.append(LogEntry(_sent(request), None, "live", router.clock.now()))
+        sink = BodySink()
+        sink.feed(request.content)
+        answer = httpx.Response(status, headers=headers, request=request)
+        return recorder.capture(ticket.slot, request, sink, answer, ticket.at)
+
+    def _lane_flush(self) -> None:
+        if self._recorder is not None:
+            self._recorder.flush()
 
     def _lane_done(
         self, ticket: _Ticket | None, request: Callable[[], httpx.Request], status: int,

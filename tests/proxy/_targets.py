@@ -9,7 +9,7 @@ no framework allows: ``/ok`` (a JSON answer), ``/garbage`` (not HTTP at all), ``
 ``/gzip`` (a gzip-encoded JSON answer, :data:`GZIPPED`), ``/cookie`` (sets a cookie),
 ``/redirect`` (a 302 to ``/ok``), ``/hop`` (an answer with hop-by-hop headers), ``/held`` (an
 SSE stream whose second event waits until :data:`RELEASE` is set: proof that the first one
-reached the client while the stream was still open).
+reached the client while the stream was still open; :data:`HELD_DONE` is set once it ended).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ BIG = 100 * 1024 * 1024
 _CHUNK = b"\0" * (1024 * 1024)
 FLAKY_SEEN: dict[str, int] = {}
 RELEASE = threading.Event()
+#: Set when a ``/held`` answer's handler has finished (its connection closed).
+HELD_DONE = threading.Event()
 GZIPPED = gzip.compress(b'{"code": 0, "message": "success", "data": {"zipped": true}}', mtime=0)
 
 
@@ -51,9 +53,12 @@ def _json(body: bytes, extra: bytes = b"") -> bytes:
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    path = b""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
         path = head.split(b" ", 2)[1].split(b"?")[0]
+        if path == b"/held":
+            HELD_DONE.clear()
         if path == b"/flaky":
             method = head.split(b" ", 1)[0].decode()
             FLAKY_SEEN[method] = FLAKY_SEEN.get(method, 0) + 1
@@ -102,6 +107,8 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         pass
     finally:
         writer.close()  # every answer ends the connection (the /cut one mid-stream)
+        if path == b"/held":
+            HELD_DONE.set()
 
 
 class FaultTarget:

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from _inproc import UNKNOWN_SID
-from _targets import RELEASE, FaultTarget, recording_proxy
+from _inproc import UNKNOWN_SID, turn_body
+from _targets import FLAKY_SEEN, HELD_DONE, RELEASE, FaultTarget, recording_proxy
 
 from conformance.cassettes._cassette import JsonBody, load_cassette
 from conformance.drivers._served import ServedApp
@@ -32,6 +32,12 @@ def _carried(app: ProxyApp) -> int:
     lane = _Lane.of(app)
     assert lane is not None
     return lane.carried
+
+
+def _relayed(app: ProxyApp) -> int:
+    lane = _Lane.of(app)
+    assert lane is not None
+    return lane.relayed
 
 
 @pytest.fixture
@@ -268,7 +274,7 @@ def test_faults_on_the_lane_get_the_asgi_paths_answers_and_notes(
         ("GET /garbage", "no answer"), ("GET /bad-header", "no answer"), ("GET /big", "too big"),
         ("GET /short", "cut"), ("GET /cut", "cut"),
     ]  # fmt: skip
-    assert _carried(app) == 6
+    assert (_carried(app), _relayed(app)) == (6, 1)  # /cut relayed on the lane itself
     recorded = {
         i.request.path: i.response for i in load_cassette(app.save() or tmp_path).interactions
     }
@@ -309,7 +315,7 @@ def test_a_stream_on_the_lane_reaches_the_client_while_it_is_still_open(
         rest = b"".join(chunks)
     assert first == b"data: one\n\n"
     assert rest == b"data: two\n\n"
-    assert _carried(app) == 1
+    assert (_carried(app), _relayed(app)) == (1, 1)
     events = load_cassette(app.save() or tmp_path).interactions[0].response.events
     assert events is not None
     assert [e.raw for e in events] == ["data: one\n\n", "data: two\n\n"]
@@ -329,3 +335,128 @@ def test_a_replaying_proxy_never_takes_the_lane(
         assert client.get("/ok").status_code == 404  # played once, as VCR.py does
     assert _Lane.of(app) is None
     assert app.stats.replayed == 1
+
+
+def _record_turn(path: pathlib.Path, **served: Any) -> ProxyApp:
+    """A session and a turn's stream through a recording proxy served with ``served`` settings,
+    in front of a fresh mock (seeded, virtual time: the same answers each time)."""
+    config = MockConfig().replace(seed=1, noise_rate=0.0, silent_rate=0.0)
+    with ServedApp(MockServer(config, VirtualClock()).app) as mock:
+        app = ProxyApp(mock.url, cassette=path, mode="all", clock=VirtualClock())
+        token = _token(mock.url)
+        auth = {"authorization": f"Bearer {token}"}
+        with (
+            ServedApp(app, lifespan="on", **served) as proxy,
+            httpx.Client(base_url=proxy.url, headers=auth) as c,
+        ):
+            made = c.post(contract.PATH_SESSION, json={"task_name": "project"})
+            sid = made.json()["data"]["session_id"]
+            with c.stream("POST", contract.PATH_RUN_SSE, json=turn_body(sid, "hello")) as sse:
+                assert sse.headers["content-type"].startswith("text/event-stream")
+                assert sse.headers["via"] == "1.1 nemokit-proxy"
+                text = b"".join(sse.iter_raw())
+            assert b"data: " in text
+    assert app.save() == path
+    return app
+
+
+def test_a_stream_relayed_on_the_lane_records_the_same_cassette_as_the_asgi_path(
+    tmp_path: pathlib.Path,
+) -> None:
+    lane = _record_turn(tmp_path / "lane.json", http=LaneProtocol)
+    asgi = _record_turn(tmp_path / "asgi.json", http="httptools")
+    assert (_carried(lane), _relayed(lane)) == (2, 1)  # the session's POST and the turn
+    assert _carried(asgi) == 0
+    assert lane.stats == asgi.stats
+    recorded = [load_cassette(tmp_path / name).interactions for name in ("lane.json", "asgi.json")]
+    assert recorded[0] == recorded[1]
+    turn = recorded[0][-1]
+    assert turn.request.path == contract.PATH_RUN_SSE
+    assert isinstance(turn.request.body, JsonBody)
+    assert turn.response.events
+    assert not turn.response.cut
+    assert not turn.response.client_closed
+
+
+def _first_chunk_then_leave(url: str) -> bytes:
+    """A stream's first chunk; then the client closes its connection."""
+    with httpx.Client() as client, client.stream("GET", url) as sse:
+        return next(sse.iter_raw())  # the target holds the second event
+
+
+def test_a_client_that_leaves_mid_stream_stops_the_relay_and_is_recorded_gone(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    RELEASE.clear()
+    app, served = recording_proxy(target.url, tmp_path / "left.json")
+    try:
+        with served:
+            first = _first_chunk_then_leave(served.url + "/held")
+            # The server's shutdown waits for the proxy to have seen the client go.
+        lane = _Lane.of(app)
+        assert lane is not None
+        assert not lane.busy  # the target's connection was closed, not kept
+    finally:
+        RELEASE.set()
+    assert HELD_DONE.wait(10)  # the target's handler is done writing into the closed connection
+    assert first == b"data: one\n\n"
+    assert _relayed(app) == 1
+    assert app.failures == []
+    (interaction,) = load_cassette(app.save() or tmp_path).interactions
+    assert interaction.response.client_closed
+    assert not interaction.response.cut
+    assert [e.raw for e in interaction.response.events or ()] == ["data: one\n\n"]
+
+
+def test_a_target_cut_mid_stream_ends_the_relayed_body_cleanly(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    app, served = recording_proxy(target.url, tmp_path / "cut.json")
+    with served:
+        host = served.url.removeprefix("http://")
+        answer = _chunked(served.url, f"GET /cut HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        assert client_ok(served.url)  # the proxy serves on after the cut
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    lines = head.lower().split(b"\r\n")
+    assert b"transfer-encoding: chunked" in lines
+    assert b"via: 1.1 nemokit-proxy" in lines
+    assert body.endswith(b"\r\n0\r\n\r\n")  # the chunked body ends cleanly where the target died
+    assert b"data: {" in body
+    assert _relayed(app) == 1
+    assert [(f["request"], f["kind"]) for f in app.failures] == [("GET /cut", "cut")]
+    recorded = load_cassette(app.save() or tmp_path).interactions
+    assert recorded[0].response.cut
+    assert len(recorded[0].response.events or ()) == 2
+
+
+def _chunked(url: str, request: bytes) -> bytes:
+    """Send ``request``; the raw answer, read up to the end of its chunked body."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while not data.endswith(b"\r\n0\r\n\r\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def client_ok(url: str) -> bool:
+    return httpx.get(url + "/ok").json()["data"] == {"ok": True}
+
+
+def test_a_post_that_got_nothing_back_is_never_sent_again(
+    target: FaultTarget, tmp_path: pathlib.Path
+) -> None:
+    FLAKY_SEEN.clear()
+    app, served = recording_proxy(target.url, tmp_path / "post.json")
+    with served, httpx.Client(base_url=served.url) as client:
+        answer = client.post("/flaky", json={"turn": 1})  # dropped with nothing sent back
+        again = client.get("/flaky")  # answered (every other request is)
+    assert answer.status_code == 502
+    assert FLAKY_SEEN == {"POST": 1, "GET": 1}
+    assert again.json()["data"] == {"flaky": True}
+    assert _carried(app) == 2
