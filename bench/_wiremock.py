@@ -20,6 +20,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 
 import httpx
@@ -79,8 +80,12 @@ def wiremock(
         yield None, version
         return
     port = free_port()
+    # WireMock makes its ``mappings`` and ``__files`` folders in its root directory (by default
+    # the working directory, the user's checkout): a temporary one keeps the run leaving nothing.
+    root = tempfile.TemporaryDirectory(prefix="nemokit-wiremock-")
     command = [java, "-jar", jar, "--port", str(port), "--bind-address", "127.0.0.1",
-               "--disable-banner", "--disable-request-logging", "--no-request-journal"]  # fmt: skip
+               "--root-dir", root.name, "--disable-banner", "--disable-request-logging",
+               "--no-request-journal"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         try:
@@ -98,6 +103,7 @@ def wiremock(
         stop(process)
         if process.stderr is not None:
             process.stderr.close()
+        root.cleanup()
 
 
 def _stub(base: str, answers: dict[str, tuple[str, str]], headers: dict[str, str]) -> None:

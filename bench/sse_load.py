@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import resource
 import time
@@ -68,6 +69,9 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     open: int = 0
     all_open: float = float("inf")
+    #: When each heartbeat arrived, by the stream's session id (kept when asked for: the
+    #: proxy benchmark pairs them with the mock's own stamps).
+    arrivals: dict[str, list[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +122,10 @@ class _Stream(asyncio.Protocol):
     heartbeats a second that made the load generator, not the server, the bottleneck.
     """
 
-    def __init__(self, tally: Tally, opened: asyncio.Future[None]) -> None:
+    def __init__(self, tally: Tally, opened: asyncio.Future[None], session_id: str) -> None:
         self.tally, self.opened = tally, opened
+        arrivals = tally.arrivals
+        self.arrivals = None if arrivals is None else arrivals.setdefault(session_id, [])
         self.buffer = b""
         self.origin = -1.0  # when the response's head arrived: heartbeat k is due k s later
         self.seen = 0
@@ -147,6 +153,8 @@ class _Stream(asyncio.Protocol):
         found = buffer.count(FRAME)
         for k in range(self.seen + 1, self.seen + found + 1):
             self.tally.lateness.append((now, now - (self.origin + k * INTERVAL)))
+        if self.arrivals is not None:
+            self.arrivals.extend([now] * found)
         self.seen += found
         self.buffer = buffer[buffer.rfind(FRAME) + len(FRAME) :] if found else buffer[-256:]
 
@@ -176,7 +184,7 @@ async def _open(port: int, account: tuple[str, str], tally: Tally) -> _Stream | 
     opened: asyncio.Future[None] = loop.create_future()
     try:
         transport, stream = await loop.create_connection(
-            lambda: _Stream(tally, opened), "127.0.0.1", port
+            lambda: _Stream(tally, opened, account[1]), "127.0.0.1", port
         )
     except OSError as exc:
         tally.errors.append(f"connect: {exc}")
@@ -200,17 +208,45 @@ async def _hold(
     """Open every stream (``RAMP`` at a time), hold them all ``hold`` seconds; the tally, the
     peak server RSS and what the load generator itself cost."""
     tally = Tally()
+    peak, generator = await hold_groups([Group(port, accounts, tally)], pid, hold)
+    return tally, peak, generator
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Streams to one server, held with others at once: its port, the accounts that open them
+    (one stream each), what they saw."""
+
+    port: int
+    accounts: list[tuple[str, str]]
+    tally: Tally
+
+
+async def hold_groups(
+    groups: Sequence[Group], pid: int, hold: float, *, spread: float = 0.0
+) -> tuple[int, Generator]:
+    """Open every group's streams (``RAMP`` at a time, the groups' openings taking turns; with
+    ``spread``, one after another evenly over that many seconds, as clients that do not start
+    together), hold them all ``hold`` seconds; the peak RSS of process ``pid`` and what the load
+    generator itself cost."""
     peak = 0
     gate = asyncio.Semaphore(RAMP)
+    queues = [[(group, account) for account in group.accounts] for group in groups]
+    turns = [turn for row in itertools.zip_longest(*queues) for turn in row if turn is not None]
+    pace = spread / len(turns) if turns else 0.0
 
-    async def opened(account: tuple[str, str]) -> _Stream | None:
+    async def opened(i: int, group: Group, account: tuple[str, str]) -> _Stream | None:
+        if pace:
+            await asyncio.sleep(start + i * pace - time.monotonic())
         async with gate:
-            return await _open(port, account, tally)
+            return await _open(group.port, account, group.tally)
 
     cpu_before, start = time.process_time(), time.monotonic()
-    streams = await asyncio.gather(*(opened(a) for a in accounts))
-    tally.all_open = time.monotonic()
-    until = tally.all_open + hold
+    streams = await asyncio.gather(*(opened(i, g, a) for i, (g, a) in enumerate(turns)))
+    all_open = time.monotonic()
+    for group in groups:
+        group.tally.all_open = all_open
+    until = all_open + hold
     lags: list[float] = []
 
     async def sample() -> None:
@@ -226,13 +262,13 @@ async def _hold(
         if stream is not None:
             stream.close()
     generator = Generator(
-        open_seconds=tally.all_open - start,
+        open_seconds=all_open - start,
         cpu_share=(cpu_end - cpu_hold) / hold,
         lag_p99_ms=percentile(lags, 0.99) * 1e3,
         cpu_opening=cpu_hold - cpu_before,
         loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
     )
-    return tally, peak, generator
+    return peak, generator
 
 
 def _raise_file_limit(streams: int) -> None:

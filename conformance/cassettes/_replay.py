@@ -177,24 +177,24 @@ class CassetteRouter(respx.MockRouter):
         assert isinstance(response, httpx.Response)
         return response
 
+    def log_live(self, request: httpx.Request) -> None:
+        """Note in :attr:`log` that ``request`` went to the real transport."""
+        self.log.append(LogEntry(_sent(request), None, "live", self.clock.now()))
+
     def _answer(self, request: httpx.Request) -> Any:
-        if self._live_only:
-            assert self._recorder is not None and self._real is not None
-            self.stats.requests += 1
-            self.stats.recorded += 1
-            self.log.append(LogEntry(_sent(request), None, "live", self.clock.now()))
-            return self._send_live(self._recorder, self._real, request)
-        key = request_key(_matched(request))
         self.stats.requests += 1
-        position = self._take(key)
+        # With nothing to replay (``_live_only``) a request's key is never needed.
+        key = None if self._live_only else request_key(_matched(request))
+        position = None if key is None else self._take(key)
         if position is not None:
             self.stats.replayed += 1
             self.log.append(LogEntry(_sent(request), position, "cassette", self.clock.now()))
             return self._replay(position, request)
         if self._recorder is not None and self._real is not None:
             self.stats.recorded += 1
-            self.log.append(LogEntry(_sent(request), None, "live", self.clock.now()))
+            self.log_live(request)
             return self._send_live(self._recorder, self._real, request)
+        assert key is not None  # live-only routers have a recorder and a real transport
         live = live_request(request)
         miss = self._miss(live, key)
         self.stats.misses += 1

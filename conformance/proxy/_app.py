@@ -50,7 +50,7 @@ from ..cassettes._cassette import CassetteError, dumps_cassette, save_cassette
 from ..cassettes._playback import Timing
 from ..cassettes._redact import SECRET_RE, Redactor, find_secrets
 from ..cassettes._replay import CassetteRouter, build_router
-from ..cassettes._replay_values import CassetteMiss, LogEntry, RecordMode, _sent
+from ..cassettes._replay_values import CassetteMiss, RecordMode
 from ..cassettes._tee import _ResponseCapture
 from ._aiohttp_transport import AiohttpTransport
 from ._hop import end_to_end
@@ -432,7 +432,7 @@ class ProxyApp:
         router, recorder = self.router, self._recorder
         if ticket is None or router is None or recorder is None:
             return response
-        router.log.append(LogEntry(_sent(request), None, "live", router.clock.now()))
+        router.log_live(request)
         sink = BodySink()
         sink.feed(request.content)
         return recorder.respond(ticket.slot, request, sink, response, ticket.at)
@@ -448,7 +448,7 @@ class ProxyApp:
         self._own.forwarded += router is None
         if ticket is None or router is None or recorder is None:
             return None
-        router.log.append(LogEntry(_sent(request), None, "live", router.clock.now()))
+        router.log_live(request)
         sink = BodySink()
         sink.feed(request.content)
         answer = httpx.Response(status, headers=headers, request=request)
@@ -480,7 +480,7 @@ class ProxyApp:
         router, recorder = self.router, self._recorder
         if ticket is None or router is None or recorder is None:
             return
-        router.log.append(LogEntry(_sent(request), None, "live", router.clock.now()))
+        router.log_live(request)
         recorder.drop(ticket.slot)
         self._unanswered += 1
 
