@@ -9,7 +9,9 @@ no framework allows: ``/ok`` (a JSON answer), ``/garbage`` (not HTTP at all), ``
 ``/gzip`` (a gzip-encoded JSON answer, :data:`GZIPPED`), ``/cookie`` (sets a cookie),
 ``/redirect`` (a 302 to ``/ok``), ``/hop`` (an answer with hop-by-hop headers), ``/held`` (an
 SSE stream whose second event waits until :data:`RELEASE` is set: proof that the first one
-reached the client while the stream was still open; :data:`HELD_DONE` is set once it ended).
+reached the client while the stream was still open; :data:`HELD_DONE` is set once it ended),
+``/flood`` (an SSE stream of :data:`FLOOD_EVENTS` events of :data:`FLOOD_EVENT` bytes, written as
+fast as the connection takes them; :data:`FLOOD_SENT` counts the bytes written).
 """
 
 from __future__ import annotations
@@ -31,18 +33,24 @@ FLAKY_SEEN: dict[str, int] = {}
 RELEASE = threading.Event()
 #: Set when a ``/held`` answer's handler has finished (its connection closed).
 HELD_DONE = threading.Event()
+#: ``/flood``: events of 64 KB, 32 MB in all (more than the sockets between can hold).
+FLOOD_EVENT, FLOOD_EVENTS = 64 * 1024, 512
+FLOOD_SENT = [0]
 GZIPPED = gzip.compress(b'{"code": 0, "message": "success", "data": {"zipped": true}}', mtime=0)
 
 
 async def _stream(writer: asyncio.StreamWriter, events: tuple[bytes, ...], *,
-                  held: bool = False) -> None:  # fmt: skip
+                  held: bool = False, sent: list[int] | None = None) -> None:  # fmt: skip
     """An event stream's head and ``events`` as chunks (no last chunk: the caller ends it or
-    not); ``held``: each event waits for :data:`RELEASE` (at most 10 s) before the next."""
+    not); ``held``: each event waits for :data:`RELEASE` (at most 10 s) before the next;
+    ``sent``: its one number counts the events' bytes the connection took."""
     writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
                  b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
     for event in events:
         writer.write(b"%x\r\n%s\r\n" % (len(event), event))
         await writer.drain()
+        if sent is not None:
+            sent[0] += len(event)
         if held:
             await asyncio.get_running_loop().run_in_executor(None, RELEASE.wait, 10)
 
@@ -69,6 +77,11 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             writer.write(b"this is not HTTP at all\r\n\r\n")
         elif path == b"/bad-header":
             writer.write(b"HTTP/1.1 200 OK\r\nx-bad: a\x00\x01b\r\ncontent-length: 2\r\n\r\n{}")
+        elif path == b"/flood":
+            FLOOD_SENT[0] = 0
+            event = b"data: " + b"x" * (FLOOD_EVENT - 8) + b"\n\n"
+            await _stream(writer, (event,) * FLOOD_EVENTS, sent=FLOOD_SENT)
+            writer.write(b"0\r\n\r\n")
         elif path == b"/cut":
             await _stream(writer, (b'data: {"type": "text", "content": "one"}\n\n', b": ping\n\n"))
         elif path == b"/echo":

@@ -8,18 +8,28 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from _inproc import UNKNOWN_SID, turn_body
-from _targets import FLAKY_SEEN, HELD_DONE, RELEASE, FaultTarget, recording_proxy
+from _targets import (
+    FLAKY_SEEN,
+    FLOOD_EVENT,
+    FLOOD_EVENTS,
+    FLOOD_SENT,
+    HELD_DONE,
+    RELEASE,
+    FaultTarget,
+    recording_proxy,
+)
 
 from conformance.cassettes._cassette import JsonBody, load_cassette
 from conformance.drivers._served import ServedApp
 from conformance.proxy import ProxyApp
-from conformance.proxy._lane import LaneProtocol, _Lane
+from conformance.proxy._lane import LaneProtocol, _Lane, _Upstream
 from mockserver import MockServer
 from mockserver._config import MockConfig
 from nemokit import contract
@@ -460,3 +470,37 @@ def test_a_post_that_got_nothing_back_is_never_sent_again(
     assert FLAKY_SEEN == {"POST": 1, "GET": 1}
     assert again.json()["data"] == {"flaky": True}
     assert _carried(app) == 2
+
+
+def test_a_slow_client_pauses_the_relayed_stream_and_then_gets_all_of_it(
+    target: FaultTarget, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane reads no more of the target while a client's buffer is full (uvicorn's write
+    marks), so a client that reads slowly never has the whole stream held in the proxy."""
+    paused, resumed = threading.Event(), threading.Event()
+    pause, resume = _Upstream.pause, _Upstream.resume
+    monkeypatch.setattr(_Upstream, "pause", lambda self: (pause(self), paused.set())[0])
+    monkeypatch.setattr(_Upstream, "resume", lambda self: (resume(self), resumed.set())[0])
+    total = FLOOD_EVENTS * FLOOD_EVENT
+    app, served = recording_proxy(target.url, tmp_path / "slow.json")
+    with served:
+        host, port = served.url.removeprefix("http://").split(":")
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+            sock.settimeout(30)
+            sock.connect((host, int(port)))
+            sock.sendall(f"GET /flood HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            data = bytearray(sock.recv(1024))  # the head; now the client reads nothing a while
+            assert paused.wait(10)
+            assert FLOOD_SENT[0] < total  # the target is held back, not read into the proxy
+            assert not resumed.is_set()
+            while not data.endswith(b"\r\n0\r\n\r\n"):
+                chunk = sock.recv(1024 * 1024)
+                assert chunk, "the stream ended early"
+                data += chunk  # a bytearray: 32 MB read in small pieces without copying it all
+    assert resumed.is_set()
+    assert FLOOD_SENT[0] == total
+    assert data.startswith(b"HTTP/1.1 200 ")
+    assert data.count(b"data: ") == FLOOD_EVENTS  # every event, whole and in order
+    assert _relayed(app) == 1
+    assert app.failures == []
