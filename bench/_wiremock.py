@@ -65,9 +65,12 @@ def find_jar(install: bool) -> tuple[str | None, str]:
 
 @contextlib.contextmanager
 def wiremock(
-    answers: dict[str, tuple[str, str]], headers: dict[str, str], *, install: bool
-) -> Iterator[tuple[Server, str] | tuple[None, str]]:
-    """WireMock answering GET ``path`` (with ``headers``) by ``(content type, body)``.
+    answers: dict[str, tuple[str, str]], headers: dict[str, str], *, install: bool,
+    journal: bool = True,
+) -> Iterator[tuple[Server, str] | tuple[None, str]]:  # fmt: skip
+    """WireMock answering GET ``path`` (with ``headers``) by ``(content type, body)``; as it
+    starts (its request journal on, as the mock's), or with ``journal=False`` keeping no journal
+    and no request log (its fastest).
 
     Yields the server and WireMock's version, or ``None`` and the reason it was skipped.
     """
@@ -84,8 +87,9 @@ def wiremock(
     # the working directory, the user's checkout): a temporary one keeps the run leaving nothing.
     root = tempfile.TemporaryDirectory(prefix="nemokit-wiremock-")
     command = [java, "-jar", jar, "--port", str(port), "--bind-address", "127.0.0.1",
-               "--root-dir", root.name, "--disable-banner", "--disable-request-logging",
-               "--no-request-journal"]  # fmt: skip
+               "--root-dir", root.name, "--disable-banner"]  # fmt: skip
+    if not journal:
+        command += ["--disable-request-logging", "--no-request-journal"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         try:
