@@ -11,6 +11,7 @@ from _targets import BIG, FLAKY_SEEN, TOKEN, FaultTarget, closed_port_url, recor
 
 from conformance.cassettes._cassette import BinaryBody, load_cassette
 from conformance.cassettes._redact import find_secrets
+from conformance.proxy._lane import _Lane
 
 pytestmark = [pytest.mark.socket]
 
@@ -128,6 +129,9 @@ def test_a_broken_connection_is_retried_once_for_a_get_and_never_for_a_post(
     assert posted.status_code == 502
     assert app.stats.recorded == 1
     assert app.stats.failed == 1
+    lane = _Lane.of(app)  # both went by the fast lane (a POST with a small JSON body does)
+    assert lane is not None
+    assert lane.carried == 2
 
 
 def test_a_client_that_leaves_mid_large_plain_answer_stops_the_download_and_is_noted(
