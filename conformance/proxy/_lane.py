@@ -39,7 +39,8 @@ as the ASGI path sends it). What happens next depends on the answer:
   far and the rest as it arrives come through an httpx stream. A request is sent again only
   when nothing at all came back, and never a POST (a turn that reached the target must not
   start twice): on a new connection after a pooled one broke (as aiohttp's pool does), and once
-  more after a new one broke (as the ASGI path does).
+  more after a new one broke (as the ASGI path does). So a POST always goes out on a new
+  connection, never on a pooled one the target may be closing at that moment.
 
 The lane never holds more connections to the target than clients hold to the proxy (one
 exchange per client connection at a time); an idle one is reused for up to
@@ -460,7 +461,10 @@ class _Exchange:
     def start(self) -> None:
         """The request is whole: send it to the target."""
         self._ticket = self.lane.app._lane_begin()
-        upstream = self.lane.take()
+        # A POST goes out on a new connection: one it is never sent twice on must not be a pooled
+        # connection the target may be closing just then (nothing would come back, and a POST
+        # is not sent again: the client would get a 502 for a request the target never saw).
+        upstream = self.lane.take() if self.method in _IDEMPOTENT else None
         if upstream is not None:
             self._send(upstream)
         else:

@@ -330,6 +330,29 @@ def test_a_stream_on_the_lane_reaches_the_client_while_it_is_still_open(
     assert [e.raw for e in events] == ["data: one\n\n", "data: two\n\n"]
 
 
+def test_a_post_goes_out_on_a_new_connection_never_a_pooled_one(mock: ServedApp) -> None:
+    """A POST is never sent twice, so it must not go out on a pooled connection the target may
+    be closing at that moment (nothing would come back, and the client would get a 502)."""
+    token = _token(mock.url)
+    app = ProxyApp(mock.url)  # forwarding only
+    auth = {"authorization": f"Bearer {token}"}
+    with (
+        ServedApp(app, http=LaneProtocol) as proxy,
+        httpx.Client(base_url=proxy.url, headers=auth) as client,
+    ):
+        lane = _Lane.of(app)
+        assert lane is not None
+        assert client.get(contract.PATH_CREDITS).status_code == 200
+        (pooled,) = lane.idle
+        made = client.post(contract.PATH_SESSION, json={"task_name": "project"})
+        assert made.status_code == 200
+        assert len(lane.idle) == 2  # the POST had a connection of its own
+        assert pooled in lane.idle
+        assert client.get(contract.PATH_CREDITS).status_code == 200  # a GET reuses one
+        assert len(lane.idle) == 2
+    assert _carried(app) == 3
+
+
 def test_a_replaying_proxy_never_takes_the_lane(
     target: FaultTarget, tmp_path: pathlib.Path
 ) -> None:
