@@ -6,6 +6,7 @@ path's code, streams still streamed, and replays never on the lane."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 import socket
 import threading
@@ -62,6 +63,19 @@ def _token(url: str) -> str:
     answer = httpx.post(url + contract.PATH_ANONYMOUS_TOKEN, headers={"x-client-id": "lane"})
     token: str = answer.json()["data"]["token"]
     return token
+
+
+@contextlib.contextmanager
+def _forwarding(mock: ServedApp) -> Iterator[tuple[ProxyApp, httpx.Client]]:
+    """A forwarding-only proxy (nothing recorded) on the lane in front of ``mock``, and a client
+    of it with a token of the mock's."""
+    app = ProxyApp(mock.url)
+    auth = {"authorization": f"Bearer {_token(mock.url)}"}
+    with (
+        ServedApp(app, http=LaneProtocol) as proxy,
+        httpx.Client(base_url=proxy.url, headers=auth) as client,
+    ):
+        yield app, client
 
 
 def _record(mock_url: str, path: pathlib.Path, token: str, **served: Any) -> ProxyApp:
@@ -217,13 +231,7 @@ def test_pipelined_requests_on_one_connection_are_answered_in_order(
 def test_one_client_keeps_its_connection_and_the_lane_reuses_one_to_the_target(
     mock: ServedApp, tmp_path: pathlib.Path
 ) -> None:
-    token = _token(mock.url)
-    app = ProxyApp(mock.url)  # forwarding only
-    auth = {"authorization": f"Bearer {token}"}
-    with (
-        ServedApp(app, http=LaneProtocol) as proxy,
-        httpx.Client(base_url=proxy.url, headers=auth) as client,
-    ):
+    with _forwarding(mock) as (app, client):
         seen: set[int] = set()
         for _ in range(5):
             answer = client.get(contract.PATH_CREDITS, extensions={"trace": None})
@@ -333,13 +341,7 @@ def test_a_stream_on_the_lane_reaches_the_client_while_it_is_still_open(
 def test_a_post_goes_out_on_a_new_connection_never_a_pooled_one(mock: ServedApp) -> None:
     """A POST is never sent twice, so it must not go out on a pooled connection the target may
     be closing at that moment (nothing would come back, and the client would get a 502)."""
-    token = _token(mock.url)
-    app = ProxyApp(mock.url)  # forwarding only
-    auth = {"authorization": f"Bearer {token}"}
-    with (
-        ServedApp(app, http=LaneProtocol) as proxy,
-        httpx.Client(base_url=proxy.url, headers=auth) as client,
-    ):
+    with _forwarding(mock) as (app, client):
         lane = _Lane.of(app)
         assert lane is not None
         assert client.get(contract.PATH_CREDITS).status_code == 200
@@ -477,7 +479,8 @@ def _chunked(url: str, request: bytes) -> bytes:
 
 
 def client_ok(url: str) -> bool:
-    return httpx.get(url + "/ok").json()["data"] == {"ok": True}
+    data: object = httpx.get(url + "/ok").json()["data"]
+    return data == {"ok": True}
 
 
 def test_a_slow_client_pauses_the_relayed_stream_and_then_gets_all_of_it(
@@ -487,8 +490,17 @@ def test_a_slow_client_pauses_the_relayed_stream_and_then_gets_all_of_it(
     marks), so a client that reads slowly never has the whole stream held in the proxy."""
     paused, resumed = threading.Event(), threading.Event()
     pause, resume = _Upstream.pause, _Upstream.resume
-    monkeypatch.setattr(_Upstream, "pause", lambda self: (pause(self), paused.set())[0])
-    monkeypatch.setattr(_Upstream, "resume", lambda self: (resume(self), resumed.set())[0])
+
+    def noted_pause(upstream: _Upstream) -> None:
+        pause(upstream)
+        paused.set()
+
+    def noted_resume(upstream: _Upstream) -> None:
+        resume(upstream)
+        resumed.set()
+
+    monkeypatch.setattr(_Upstream, "pause", noted_pause)
+    monkeypatch.setattr(_Upstream, "resume", noted_resume)
     total = FLOOD_EVENTS * FLOOD_EVENT
     app, served = recording_proxy(target.url, tmp_path / "slow.json")
     with served:
