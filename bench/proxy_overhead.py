@@ -44,7 +44,7 @@ from nemokit import contract
 from nemokit.cli._proxy_cmd import proxy_http
 
 from ._common import Result, interleaved, parse_args, percentile, serve, stack, table
-from .sse_load import INTERVAL, SETTINGS, Group, Tally, _accounts, hold_groups
+from .sse_load import INTERVAL, SETTINGS, Tally, _accounts, _hold
 
 __all__ = ["main", "run"]
 
@@ -90,8 +90,9 @@ def run(quick: bool = False, streams: int | None = None, hold: float | None = No
             for opening, spread in OPENINGS.items():
                 for name, server in (("direct", mock), ("proxy", proxy)):
                     tally = tallies[opening, name] = Tally(arrivals={})
-                    group = Group(server.port, list(itertools.islice(fresh, count)), tally)
-                    asyncio.run(hold_groups([group], server.pid, seconds, spread=spread))
+                    accounts = list(itertools.islice(fresh, count))
+                    asyncio.run(_hold(server.port, server.pid, accounts, seconds, tally=tally,
+                                      spread=spread))  # fmt: skip
             sent = _heartbeats_sent(mock.url)
     ratio = proxy_s / direct_s
     latency = {key: _latencies(tally, sent) for key, tally in tallies.items()}

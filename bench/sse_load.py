@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import resource
 import time
@@ -203,49 +202,27 @@ async def _lag(until: float, lags: list[float]) -> None:
 
 
 async def _hold(
-    port: int, pid: int, accounts: list[tuple[str, str]], hold: float
-) -> tuple[Tally, int, Generator]:
-    """Open every stream (``RAMP`` at a time), hold them all ``hold`` seconds; the tally, the
-    peak server RSS and what the load generator itself cost."""
-    tally = Tally()
-    peak, generator = await hold_groups([Group(port, accounts, tally)], pid, hold)
-    return tally, peak, generator
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """Streams to one server, held with others at once: its port, the accounts that open them
-    (one stream each), what they saw."""
-
-    port: int
-    accounts: list[tuple[str, str]]
-    tally: Tally
-
-
-async def hold_groups(
-    groups: Sequence[Group], pid: int, hold: float, *, spread: float = 0.0
-) -> tuple[int, Generator]:
-    """Open every group's streams (``RAMP`` at a time, the groups' openings taking turns; with
-    ``spread``, one after another evenly over that many seconds, as clients that do not start
-    together), hold them all ``hold`` seconds; the peak RSS of process ``pid`` and what the load
-    generator itself cost."""
+    port: int, pid: int, accounts: list[tuple[str, str]], hold: float, *,
+    tally: Tally | None = None, spread: float = 0.0,
+) -> tuple[Tally, int, Generator]:  # fmt: skip
+    """Open every stream (``RAMP`` at a time; with ``spread``, one after another evenly over that
+    many seconds, as clients that do not start together), hold them all ``hold`` seconds; the
+    tally (``tally``, or a new one), the peak server RSS and what the load generator itself
+    cost."""
+    tally = Tally() if tally is None else tally
     peak = 0
     gate = asyncio.Semaphore(RAMP)
-    queues = [[(group, account) for account in group.accounts] for group in groups]
-    turns = [turn for row in itertools.zip_longest(*queues) for turn in row if turn is not None]
-    pace = spread / len(turns) if turns else 0.0
+    pace = spread / len(accounts) if accounts else 0.0
 
-    async def opened(i: int, group: Group, account: tuple[str, str]) -> _Stream | None:
+    async def opened(i: int, account: tuple[str, str]) -> _Stream | None:
         if pace:
             await asyncio.sleep(start + i * pace - time.monotonic())
         async with gate:
-            return await _open(group.port, account, group.tally)
+            return await _open(port, account, tally)
 
     cpu_before, start = time.process_time(), time.monotonic()
-    streams = await asyncio.gather(*(opened(i, g, a) for i, (g, a) in enumerate(turns)))
-    all_open = time.monotonic()
-    for group in groups:
-        group.tally.all_open = all_open
+    streams = await asyncio.gather(*(opened(i, a) for i, a in enumerate(accounts)))
+    all_open = tally.all_open = time.monotonic()
     until = all_open + hold
     lags: list[float] = []
 
@@ -268,7 +245,7 @@ async def hold_groups(
         cpu_opening=cpu_hold - cpu_before,
         loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
     )
-    return peak, generator
+    return tally, peak, generator
 
 
 def _raise_file_limit(streams: int) -> None:

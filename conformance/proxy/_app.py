@@ -48,6 +48,7 @@ from nemokit._clock import Clock
 from ..cassettes._capture import BodySink
 from ..cassettes._cassette import CassetteError, dumps_cassette, save_cassette
 from ..cassettes._playback import Timing
+from ..cassettes._record import Recorder
 from ..cassettes._redact import SECRET_RE, Redactor, find_secrets
 from ..cassettes._replay import CassetteRouter, build_router
 from ..cassettes._replay_values import CassetteMiss, RecordMode
@@ -429,13 +430,11 @@ class ProxyApp:
     ) -> httpx.Response:
         """``response`` as the recording transport hands it on: its body watched by the
         recorder (the same steps as :class:`~conformance.cassettes.AsyncRecordingTransport`)."""
-        router, recorder = self.router, self._recorder
-        if ticket is None or router is None or recorder is None:
+        live = self._lane_live(ticket, request)
+        if live is None:
             return response
-        router.log_live(request)
-        sink = BodySink()
-        sink.feed(request.content)
-        return recorder.respond(ticket.slot, request, sink, response, ticket.at)
+        recorder, sink, slot, at = live
+        return recorder.respond(slot, request, sink, response, at)
 
     def _lane_capture(
         self, ticket: _Ticket | None, request: httpx.Request, status: int,
@@ -444,15 +443,26 @@ class ProxyApp:
         """What a stream the lane relays itself is shown to, chunk by chunk after each is
         written (the capture :meth:`_lane_watch` wraps around a body); ``None`` when nothing is
         recorded. Counted as :meth:`_relay` counts a stream."""
+        self._own.forwarded += self.router is None
+        live = self._lane_live(ticket, request)
+        if live is None:
+            return None
+        recorder, sink, slot, at = live
+        answer = httpx.Response(status, headers=headers, request=request)
+        return recorder.capture(slot, request, sink, answer, at)
+
+    def _lane_live(
+        self, ticket: _Ticket | None, request: httpx.Request
+    ) -> tuple[Recorder, BodySink, int, float] | None:
+        """For a lane exchange that is recorded: noted as sent live, the recorder, the request's
+        body as the recording transport keeps it, the exchange's slot and time; else ``None``."""
         router, recorder = self.router, self._recorder
-        self._own.forwarded += router is None
         if ticket is None or router is None or recorder is None:
             return None
         router.log_live(request)
         sink = BodySink()
         sink.feed(request.content)
-        answer = httpx.Response(status, headers=headers, request=request)
-        return recorder.capture(ticket.slot, request, sink, answer, ticket.at)
+        return recorder, sink, ticket.slot, ticket.at
 
     def _lane_flush(self) -> None:
         if self._recorder is not None:

@@ -193,17 +193,24 @@ class LaneProtocol(HttpToolsProtocol):
         exchange.response_complete = True
         transport = self.transport
         if not exchange.disconnected and not transport.is_closing():
-            out = [STATUS_LINE.get(status) or b"HTTP/1.1 %d \r\n" % status]
-            for name, value in [*self.server_state.default_headers, *end_to_end(headers)]:
-                out += [name, b": ", value, b"\r\n"]
-            out.append(_VIA_LINE)
-            if not exchange.keep_alive:
-                out.append(b"connection: close\r\n")
-            out += [b"\r\n", body]
-            transport.write(b"".join(out))
+            transport.write(self.head(exchange, status, headers) + body)
             if not exchange.keep_alive:
                 transport.close()
         self.on_response_complete()
+
+    def head(self, exchange: _Exchange, status: int, headers: list[tuple[bytes, bytes]],
+             framing: bytes = b"") -> bytes:  # fmt: skip
+        """An answer's head as the lane writes it: uvicorn's default headers, the target's
+        end-to-end ones, ``Via``, ``framing`` (a header line of its own), and
+        ``Connection: close`` where the exchange does not keep the connection alive."""
+        out = [STATUS_LINE.get(status) or b"HTTP/1.1 %d \r\n" % status]
+        for name, value in [*self.server_state.default_headers, *end_to_end(headers)]:
+            out += [name, b": ", value, b"\r\n"]
+        out += [_VIA_LINE, framing]
+        if not exchange.keep_alive:
+            out.append(b"connection: close\r\n")
+        out.append(b"\r\n")
+        return b"".join(out)
 
 
 class _Lane:
@@ -666,15 +673,8 @@ class _Relay:
         self.capture = app._lane_capture(exchange._ticket, self.request, exchange._status, headers)
         self.done = False
         exchange.lane.relayed += 1
-        status = exchange._status
-        out = [STATUS_LINE.get(status) or b"HTTP/1.1 %d \r\n" % status]
-        for name, value in [*protocol.server_state.default_headers, *end_to_end(headers)]:
-            out += [name, b": ", value, b"\r\n"]
-        out += [_VIA_LINE, b"transfer-encoding: chunked\r\n"]
-        if not exchange.keep_alive:
-            out.append(b"connection: close\r\n")
-        out.append(b"\r\n")
-        self.transport.write(b"".join(out))
+        chunked = b"transfer-encoding: chunked\r\n"
+        self.transport.write(protocol.head(exchange, exchange._status, headers, chunked))
 
     def chunk(self, data: bytes) -> None:
         transport = self.transport
