@@ -44,8 +44,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import httpx
 
@@ -53,7 +52,7 @@ from nemokit import contract
 from nemokit.cli._proxy_cmd import proxy_http
 
 from ._common import Result, interleaved, parse_args, percentile, serve, stack, table
-from .sse_load import INTERVAL, SETTINGS, Tally, _accounts, _event_loop, _hold
+from .sse_load import INTERVAL, SETTINGS, Tally, _accounts, _hold, on_reader_loop
 
 __all__ = ["main", "run"]
 
@@ -96,6 +95,7 @@ def run(
     # (opening, side) -> one tally per round; the mock's stamps, by session id
     tallies: dict[tuple[str, str], list[Tally]] = {}
     sent: dict[str, list[float]] = {}
+    seen, reader = 0, ""  # the newest journal entry read; the reader's event loop
     with tempfile.TemporaryDirectory() as folder, serve("bench._apps:mock", env=env) as mock:
         cassette = os.path.join(folder, "bench.json")
         proxy_env = {"BENCH_PROXY_TARGET": mock.url, "BENCH_PROXY_CASSETTE": cassette}
@@ -111,11 +111,17 @@ def run(
                         tally = Tally(arrivals={})
                         tallies.setdefault((opening, name), []).append(tally)
                         accounts = list(itertools.islice(fresh, count))
-                        held = _hold(server.port, server.pid, accounts, seconds,
-                                     tally=tally, spread=spread)  # fmt: skip
-                        _read(held)
-                        # read after each group: the mock's journal keeps the newest 10,000
-                        sent.update(_heartbeats_sent(mock.url))
+                        # on uvloop, as bench.sse_load reads: on asyncio's own loop the
+                        # reader spent 58-64 us of CPU per chunk against 45-50, CPU that the
+                        # proxied group (three busy processes on two cores) pays for and the
+                        # direct one hardly does
+                        _, _, generator = on_reader_loop(_hold(
+                            server.port, server.pid, accounts, seconds, tally=tally,
+                            spread=spread))  # fmt: skip
+                        reader = generator.loop
+                        # read after each group (the mock's journal keeps the newest 10,000),
+                        # the entries since the last read only
+                        seen = _heartbeats_sent(mock.url, sent, seen)
     ratio = proxy_s / direct_s
     latency = {key: [_latencies(t, sent) for t in group] for key, group in tallies.items()}
     pooled = {key: [ms for values in group for ms in values] for key, group in latency.items()}
@@ -159,7 +165,7 @@ def run(
         f"{laps} round{'s' if laps > 1 else ''} per opening of a group of {count} streams "
         f"direct, then {count} proxied, each held {seconds:g} s on its own, each stream on a new "
         "session; a heartbeat a second; each side's latencies pooled over the rounds; the "
-        f"streams read by this process on {type(_event_loop()()).__module__.partition('.')[0]}",
+        f"streams read by this process on {reader}",
         "a chunk's latency runs from the mock's own stamp (its journal notes when it handed each "
         "heartbeat to its server, on the machine's monotonic clock) to the reader's receipt, "
         "paired by session and order; the target holds for both openings",
@@ -185,29 +191,20 @@ def run(
     )
 
 
-def _read(held: Coroutine[Any, Any, object]) -> None:
-    """Read the streams as :mod:`bench.sse_load` does, on uvloop where installed: on asyncio's
-    own loop the reader spent 58-64 us of CPU per chunk against 45-50, CPU that the proxied
-    group (three busy processes on two cores, not two) pays for and the direct one hardly does."""
-    loop = _event_loop()()
-    try:
-        loop.run_until_complete(held)
-    finally:
-        loop.close()
-
-
-def _heartbeats_sent(mock: str) -> dict[str, list[float]]:
-    """When the mock handed each stream's heartbeats to its server, by session id (from its
-    journal, which stamps what a stream sent with the mock's clock: here the system's)."""
+def _heartbeats_sent(mock: str, sent: dict[str, list[float]], after: int) -> int:
+    """Note in ``sent`` when the mock handed each stream's heartbeats to its server, by session
+    id, for the streams its journal holds past entry ``after`` (the journal stamps what a stream
+    sent with the mock's clock: here the system's); the newest entry read."""
     path = contract.ADMIN_PREFIX + "/requests"
-    found = httpx.get(mock + path, params={"path": contract.PATH_RUN_SSE}, timeout=60)
-    sent: dict[str, list[float]] = {}
+    query = {"path": contract.PATH_RUN_SSE, "after": str(after)}
+    found = httpx.get(mock + path, params=query, timeout=60)
     for entry in found.raise_for_status().json()["requests"]:
+        after = max(after, entry["seq"])
         body = entry.get("body")
         if isinstance(body, dict) and isinstance(body.get("session_id"), str):
             stamps = [e["time"] for e in entry["events"] if e.get("kind") == "heartbeat"]
             sent[body["session_id"]] = stamps
-    return sent
+    return after
 
 
 def _latencies(tally: Tally, sent: dict[str, list[float]]) -> list[float]:

@@ -25,9 +25,9 @@ import asyncio
 import json
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -36,7 +36,9 @@ from nemokit.cli._servers import pick_server
 
 from ._common import Result, percentile, rss_bytes, serve, stack, table
 
-__all__ = ["main", "run"]
+__all__ = ["main", "on_reader_loop", "run"]
+
+T = TypeVar("T")
 
 COMMAND = "python -m bench.sse_load"
 #: The server ``nemokit mock`` runs on by default, and the servers the streams are measured on:
@@ -257,13 +259,20 @@ def _raise_file_limit(streams: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
-def _event_loop() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop for the load generator where installed (it reads ~10,000 frames a second)."""
+def on_reader_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on a new event loop of the load generator's, closed after: uvloop where
+    installed (it reads ~10,000 frames a second), else asyncio's own."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.new_event_loop
-    return uvloop.new_event_loop
+        new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+    else:
+        new_loop = uvloop.new_event_loop
+    loop = new_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,15 +301,10 @@ def measure(count: int, hold: float, server_name: str = "uvicorn") -> Measured:
     """``count`` streams against the mock in its own process, on ``server_name``."""
     _raise_file_limit(count)
     env = {"BENCH_MOCK_CLOCK": "system", "BENCH_MOCK_CONFIG": json.dumps(SETTINGS)}
-    loop = _event_loop()()
-    try:
-        with serve("bench._apps:mock", env=env, ready_timeout=60, server=server_name) as server:
-            accounts = loop.run_until_complete(_accounts(server.url, count))
-            idle = rss_bytes(server.pid)
-            held = _hold(server.port, server.pid, accounts, hold)
-            tally, peak, generator = loop.run_until_complete(held)
-    finally:
-        loop.close()
+    with serve("bench._apps:mock", env=env, ready_timeout=60, server=server_name) as server:
+        accounts = on_reader_loop(_accounts(server.url, count))
+        idle = rss_bytes(server.pid)
+        tally, peak, generator = on_reader_loop(_hold(server.port, server.pid, accounts, hold))
     return Measured(count, tally, idle, peak, generator, server_name)
 
 
